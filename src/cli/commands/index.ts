@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/**
+ * Every subcommand of `ct3dflow`, in the order `--help` lists them. A
+ * subcommand module exports one `register*` function.
+ */
+export const commands: Array<(program: Command) => void> = [];

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+import { dicomSection } from './sections/dicom';
+import { nodeSection } from './sections/node';
+import { seriesSection } from './sections/series';
+
+/**
+ * The one configuration schema of the node. Each section lives in its own
+ * file under `sections/`; every quantity carries its unit in its name.
+ */
+export const configSchema = z
+  .object({
+    node: nodeSection,
+    dicom: dicomSection,
+    series: seriesSection,
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
