@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { dicomSection } from './sections/dicom';
+import { imagingSection } from './sections/imaging';
 import { nodeSection } from './sections/node';
 import { seriesSection } from './sections/series';
 
@@ -13,6 +14,7 @@ export const configSchema = z
     node: nodeSection,
     dicom: dicomSection,
     series: seriesSection,
+    imaging: imagingSection,
   })
   .strict();
 
