@@ -227,7 +227,7 @@ function topPrior(
   weights: FlowWeights,
   channels: number,
   z: string,
-): { map: string } {
+): { map: string; rest?: string } {
   const priorBias = requireTensor(weights, 'top.prior.bias', [2 * channels]);
   const mean = priorBias.slice(0, channels);
   const logsd = priorBias.slice(channels);
