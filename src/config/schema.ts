@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { dicomSection } from './sections/dicom';
 import { imagingSection } from './sections/imaging';
 import { nodeSection } from './sections/node';
+import { queueSection } from './sections/queue';
 import { seriesSection } from './sections/series';
 
 /**
@@ -15,6 +16,7 @@ export const configSchema = z
     dicom: dicomSection,
     series: seriesSection,
     imaging: imagingSection,
+    queue: queueSection,
   })
   .strict();
 
