@@ -55,7 +55,7 @@ export function exportFlowToOnnx(config: FlowConfig, weights: FlowWeights): Uint
       level < config.levels - 1
         ? splitPrior(graph, weights, level, channels, h)
         : topPrior(graph, weights, channels, h);
-    if ('rest' in map) h = map.rest;
+    h = map.rest ?? h;
     graph.rename(map.map, mapOutputName(level));
     graph.output(mapOutputName(level), ['N', levelEdge, levelEdge, levelEdge]);
     patchTerms.push(reduceSum(graph, map.map, [1, 2, 3]));
