@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { dicomSection } from './sections/dicom';
 import { imagingSection } from './sections/imaging';
+import { inferenceSection } from './sections/inference';
 import { nodeSection } from './sections/node';
 import { queueSection } from './sections/queue';
 import { seriesSection } from './sections/series';
@@ -17,6 +18,7 @@ export const configSchema = z
     series: seriesSection,
     imaging: imagingSection,
     queue: queueSection,
+    inference: inferenceSection,
   })
   .strict();
 
