@@ -1,4 +1,5 @@
 import { migration001Jobs } from './001-jobs';
+import { migration002Ingest } from './002-ingest';
 
 /** One schema change; `id` sorts in the order the changes must run. */
 export interface Migration {
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Applied once each by `applyMigrations`. */
-export const migrations: readonly Migration[] = [migration001Jobs];
+export const migrations: readonly Migration[] = [migration001Jobs, migration002Ingest];
