@@ -148,6 +148,8 @@ async function openPostgres(url: string, schema?: string): Promise<MigratableDat
   const pool = new pg.Pool({
     connectionString: url,
     types: pgTypes,
+    // Without it a connect to an unreachable server waits for the OS (minutes).
+    connectionTimeoutMillis: 10_000,
     options: schema === undefined ? undefined : `-c search_path=${schema}`,
   });
   // An idle client that loses its server emits 'error'; the next query

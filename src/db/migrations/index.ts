@@ -1,5 +1,6 @@
 import { migration001Jobs } from './001-jobs';
 import { migration002Ingest } from './002-ingest';
+import { migration003JobsBySeries } from './003-jobs-by-series';
 
 /** One schema change; `id` sorts in the order the changes must run. */
 export interface Migration {
@@ -9,4 +10,8 @@ export interface Migration {
 }
 
 /** Every migration, in order. Applied once each by `applyMigrations`. */
-export const migrations: readonly Migration[] = [migration001Jobs, migration002Ingest];
+export const migrations: readonly Migration[] = [
+  migration001Jobs,
+  migration002Ingest,
+  migration003JobsBySeries,
+];

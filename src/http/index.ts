@@ -1,0 +1,2 @@
+export type { HttpServerOptions } from './server';
+export { buildHttpServer } from './server';
