@@ -116,7 +116,8 @@ export class DurableFile extends Writable {
     await unlink(this.tempPath).catch(() => undefined);
   }
 
-  private finished(): Promise<void> {
+  /** Resolves once every byte is in the file (not yet fsynced). */
+  finished(): Promise<void> {
     if (this.writableFinished) return Promise.resolve();
     if (this.errored) return Promise.reject(this.errored);
 

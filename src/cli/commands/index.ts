@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 
+import { registerServe } from './serve';
+
 /**
  * Every subcommand of `ct3dflow`, in the order `--help` lists them. A
  * subcommand module exports one `register*` function.
  */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [registerServe];
