@@ -206,10 +206,11 @@ export function judgeSeries(
       reason: `${ordered.length} slices, at least ${thresholds.minSlices} needed`,
     });
   }
-  if (maxGap !== undefined && maxGap > thresholds.maxSliceSpacingMm + GEOMETRY_TOLERANCE) {
+  const maxSpacingMm = thresholds.maxSliceSpacingMm;
+  if (maxGap !== undefined && maxGap > maxSpacingMm + GEOMETRY_TOLERANCE) {
     reasons.push({
       rule: 'slice-spacing',
-      reason: `largest slice gap ${maxGap.toFixed(2)} mm exceeds ${thresholds.maxSliceSpacingMm} mm`,
+      reason: `largest slice gap ${maxGap.toFixed(2)} mm exceeds ${maxSpacingMm} mm`,
     });
   }
 
