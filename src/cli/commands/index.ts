@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { registerInspect } from './inspect';
 import { registerServe } from './serve';
 import { registerStatus } from './status';
 
@@ -7,4 +8,8 @@ import { registerStatus } from './status';
  * Every subcommand of `ct3dflow`, in the order `--help` lists them. A
  * subcommand module exports one `register*` function.
  */
-export const commands: Array<(program: Command) => void> = [registerServe, registerStatus];
+export const commands: Array<(program: Command) => void> = [
+  registerServe,
+  registerStatus,
+  registerInspect,
+];
