@@ -47,6 +47,8 @@ export class InferenceError extends Error {
  */
 export class FlowInferenceEngine {
   private nextId = 1;
+  /** Why the worker can no longer run; set on close or when it dies. */
+  private stopped: string | undefined;
   private readonly pending = new Map<number, (reply: WorkerReply) => void>();
 
   private constructor(
@@ -61,8 +63,8 @@ export class FlowInferenceEngine {
       this.pending.get(reply.id)?.(reply);
       this.pending.delete(reply.id);
     });
-    worker.on('error', (error) => this.failAll(error.message));
-    worker.on('exit', (code) => this.failAll(`ONNX Runtime thread exited with code ${code}`));
+    worker.on('error', (error) => this.stop(`ONNX Runtime thread failed: ${error.message}`));
+    worker.on('exit', (code) => this.stop(`ONNX Runtime thread exited with code ${code}`));
   }
 
   static async open(
@@ -144,6 +146,8 @@ export class FlowInferenceEngine {
   }
 
   async close(): Promise<void> {
+    if (this.stopped !== undefined) return;
+    this.stopped = 'engine closed';
     this.worker.postMessage({ type: 'close' });
     await new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
   }
@@ -158,6 +162,9 @@ export class FlowInferenceEngine {
     view: Float32Array,
     count: number,
   ): Promise<{ logP: Float32Array; maps: Float32Array[] }> {
+    if (this.stopped !== undefined) {
+      return Promise.reject(new InferenceError(`cannot score: ${this.stopped}`));
+    }
     const id = this.nextId++;
     // onnxruntime-node rejects typed arrays on a SharedArrayBuffer, and
     // posting a view would clone its whole buffer: copy just this batch and
@@ -175,8 +182,9 @@ export class FlowInferenceEngine {
     });
   }
 
-  private failAll(message: string): void {
-    for (const settle of this.pending.values()) settle({ type: 'error', id: 0, message });
+  private stop(reason: string): void {
+    this.stopped ??= reason;
+    for (const settle of this.pending.values()) settle({ type: 'error', id: 0, message: reason });
     this.pending.clear();
   }
 }

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import winston from 'winston';
 import Transport from 'winston-transport';
 
@@ -6,6 +10,9 @@ import { exportFlowToOnnx } from '../../src/model/onnx/export-flow';
 import { randomFlowWeights, seededRandom } from '../../src/model/onnx/random-weights';
 import { referenceForward } from '../../src/model/onnx/reference-forward';
 import { FlowInferenceEngine, InferenceError } from '../../src/inference/engine';
+import { openBundleEngine } from '../../src/inference/open-bundle-engine';
+import { configSchema } from '../../src/config/schema';
+import { createBundle } from '../../src/model/bundle';
 
 const tiny: FlowConfig = { patchSize: 8, levels: 2, stepsPerLevel: 2, couplingWidth: 6 };
 const voxels = tiny.patchSize ** 3;
@@ -85,6 +92,37 @@ describe('FlowInferenceEngine', () => {
     const promise = engine.score(new Float32Array(voxels + 1));
     await expect(promise).rejects.toThrow(InferenceError);
     await expect(promise).rejects.toThrow(/513 values, not 1.00\d* x 8\^3/);
+  });
+
+  it('BAD CALL - scoring after close', async () => {
+    const closing = await FlowInferenceEngine.open(model, tiny, { warmUpBatches: 0 });
+    await closing.close();
+
+    await expect(closing.score(new Float32Array(voxels))).rejects.toThrow(
+      'cannot score: engine closed',
+    );
+  });
+
+  it('opens the configured bundle with the inference section', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ct3dflow-engine-'));
+    await createBundle(join(dataDir, 'models', 'current'), {
+      config: tiny,
+      weights,
+      modelVersion: 'test',
+    });
+    const config = configSchema.parse({
+      node: { dataDir },
+      inference: { batchSize: 3, warmUpBatches: 0, intraOpThreads: 1 },
+    });
+
+    const opened = await openBundleEngine(config);
+    const scores = await opened.engine.score(randomPatches(1, 9));
+    await opened.engine.close();
+    await rm(dataDir, { recursive: true, force: true });
+
+    expect(opened.engine.options.batchSize).toBe(3);
+    expect(opened.manifest.modelVersion).toBe('test');
+    expect(Number.isFinite(scores.logP[0])).toBe(true);
   });
 
   it('falls back to CPU with a warning when CUDA does not load', async () => {
