@@ -12,6 +12,7 @@ import {
   uuidDerivedUid,
 } from '../../src/model/bundle';
 import { randomFlowWeights } from '../../src/model/onnx/random-weights';
+import { WeightsError } from '../../src/model/weights';
 
 const tiny: FlowConfig = { patchSize: 8, levels: 2, stepsPerLevel: 1, couplingWidth: 4 };
 
@@ -86,5 +87,22 @@ describe('model bundle', () => {
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
 
     await expect(readManifest(dir)).rejects.toThrow(/manifest\.json: deviceUid: /);
+  });
+
+  it('BAD CALL - truncated weights.bin names the tensor that does not fit', async () => {
+    await createBundle(dir, {
+      config: tiny,
+      weights: randomFlowWeights(tiny, 1),
+      modelVersion: '1',
+    });
+    const binPath = join(dir, 'weights', 'weights.bin');
+    const bin = await readFile(binPath);
+    await writeFile(binPath, bin.subarray(0, bin.length - 4));
+    const { manifest } = await loadBundle(dir);
+
+    await expect(loadBundleWeights(dir, manifest)).rejects.toThrow(WeightsError);
+    await expect(loadBundleWeights(dir, manifest)).rejects.toThrow(
+      /weights\.bin: tensor top\.prior\.bias needs bytes \d+\.\.\d+, file has \d+/,
+    );
   });
 });
