@@ -134,14 +134,15 @@ export class JobQueue {
       run.released = true;
       run.controller.abort(new QueueStoppingError('node is stopping'));
     }
-    await Promise.all(leftover.map((run) => this.release(run)));
 
-    // Handlers that honour the signal end quickly; one that ignores it must
-    // not hold the process, its lease is already given back.
+    // The lease goes back only after the handler has ended, so the next
+    // node never runs the job while this one still does; a handler that
+    // ignores its signal gets a short while and then loses the lease anyway.
     await settleWithin(
       leftover.map((run) => run.done),
       ABORT_SETTLE_MS,
     );
+    await Promise.all(leftover.map((run) => this.release(run)));
   }
 
   private async loop(kind: string, handler: JobHandler, concurrency: number): Promise<void> {
