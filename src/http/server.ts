@@ -11,6 +11,8 @@ export interface HttpServerOptions {
   config: Config;
   /** The queue's lease owner (`<nodeId>:<pid>`), shown by /healthz and /api/status. */
   ownerId?: string;
+  /** The port the DICOM listener really got (config may say 0 = any). */
+  dicomPort?: number;
   log?: Logger;
 }
 
@@ -63,7 +65,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get('/api/status', async () => ({
     ownerId: options.ownerId ?? null,
     aeTitle: options.config.dicom.aeTitle,
-    dicomPort: options.config.dicom.port,
+    dicomPort: options.dicomPort ?? options.config.dicom.port,
     database: db.kind,
     counts: await countByState(db),
   }));

@@ -17,7 +17,13 @@ const SERIES_A = '1.2.826.0.1.3680043.8.498.1.1';
 const SERIES_B = '1.2.826.0.1.3680043.8.498.1.2';
 
 async function start(db: Database): Promise<{ app: FastifyInstance; base: string }> {
-  const app = buildHttpServer({ db, config, ownerId: 'node-a:123', log: silent });
+  const app = buildHttpServer({
+    db,
+    config,
+    ownerId: 'node-a:123',
+    dicomPort: 40404,
+    log: silent,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
@@ -150,6 +156,7 @@ describe('HTTP API on PGlite', () => {
     expect(status.body).toMatchObject({
       ownerId: 'node-a:123',
       aeTitle: 'CT3DFLOW',
+      dicomPort: 40404,
       counts: {
         studies: 1,
         series: { queued: 1, skipped: 1 },
