@@ -95,16 +95,26 @@ export class DurableFile extends Writable {
     return this.prefixLength === this.bytesReceived;
   }
 
-  /** Waits for all writes, fsyncs, renames to `finalPath`, fsyncs its folder. */
-  async commit(finalPath: string): Promise<void> {
+  /**
+   * Waits for all writes, flushes the data to disk and renames the file to
+   * `finalPath`. The rename is durable only once the caller fsyncs the
+   * folder (`fsyncDirectory`), which it may overlap with other work.
+   */
+  async publish(finalPath: string): Promise<void> {
     await this.finished();
 
-    await this.handle!.sync();
+    // fdatasync: the data and the size, without the timestamps fsync adds.
+    await this.handle!.datasync();
     await this.handle!.close();
     this.handle = undefined;
 
     await ensureDurableDirectory(dirname(finalPath));
     await rename(this.tempPath, finalPath);
+  }
+
+  /** publish() then fsync of the folder: the file survives a power cut. */
+  async commit(finalPath: string): Promise<void> {
+    await this.publish(finalPath);
     await fsyncDirectory(dirname(finalPath));
   }
 

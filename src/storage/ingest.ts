@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import type { Logger } from '../log/logger';
 import type { StoreHandler, StoreRequestContext, StoreSink } from '../scp/storeHandler';
 import { StoreOutcome, StoreStatus } from '../scp/statuses';
 import { DurableFile } from './durableFile';
+import { fsyncDirectory } from './fsyncDir';
 import { DatasetError, InstanceHeader, parseDatasetHeader } from './header';
 import { InstanceRecorder } from './instanceRecorder';
 import { filePreambleAndMeta } from './part10';
@@ -69,33 +70,51 @@ export class InstanceIngest implements StoreHandler {
       sopInstanceUid: context.sopInstanceUid,
     });
 
+    const startedMs = performance.now();
     try {
       await file.finished().catch((cause: unknown) => {
         throw refusal(StoreStatus.OutOfResources, `cannot write: ${String(cause)}`);
       });
 
+      const receivedMs = performance.now();
       const header = await this.readHeader(file, context.transferSyntaxUid);
       checkMatchesCommand(header, context);
       const path = safePath(header);
 
-      await file.commit(join(this.dataDir, path)).catch((cause: unknown) => {
+      const finalPath = join(this.dataDir, path);
+      await file.publish(finalPath).catch((cause: unknown) => {
         throw refusal(StoreStatus.OutOfResources, `cannot store: ${String(cause)}`);
       });
 
-      await this.recorder
-        .record({
+      // The folder's fsync and the database commit overlap; Success waits
+      // for both, so an acknowledged instance is durable on disk and in
+      // the database.
+      const fsyncedMs = performance.now();
+      const [folder, row] = await Promise.allSettled([
+        fsyncDirectory(dirname(finalPath)),
+        this.recorder.record({
           ...header,
           transferSyntaxUid: context.transferSyntaxUid,
           callingAeTitle: context.callingAeTitle,
           path,
           sizeBytes: file.sizeBytes,
           receivedAt: new Date(),
-        })
-        .catch((cause: unknown) => {
-          throw refusal(StoreStatus.OutOfResources, `database: ${String(cause)}`);
-        });
+        }),
+      ]);
+      if (folder.status === 'rejected') {
+        throw refusal(StoreStatus.OutOfResources, `cannot store: ${String(folder.reason)}`);
+      }
+      if (row.status === 'rejected') {
+        throw refusal(StoreStatus.OutOfResources, `database: ${String(row.reason)}`);
+      }
 
-      log.debug('instance stored', { seriesInstanceUid: header.seriesInstanceUid, path });
+      log.debug('instance stored', {
+        seriesInstanceUid: header.seriesInstanceUid,
+        path,
+        flushMs: round(receivedMs - startedMs),
+        fsyncMs: round(fsyncedMs - receivedMs),
+        commitMs: round(performance.now() - fsyncedMs),
+      });
       return { status: StoreStatus.Success };
     } catch (error) {
       await file.discard();
@@ -124,6 +143,10 @@ export class InstanceIngest implements StoreHandler {
       throw refusal(StoreStatus.CannotUnderstand, error.message);
     }
   }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 function refusal(status: number, errorComment: string): Refusal {
