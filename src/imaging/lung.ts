@@ -174,7 +174,7 @@ function centralSmallComponent(
   const sumJ = new Float64Array(sizes.length);
   for (let p = 0; p < labels.length; p++) {
     sumI[labels[p]] += p % nI;
-    sumJ[labels[p]] += Math.floor(p / nI);
+    sumJ[labels[p]] += (p / nI) | 0;
   }
 
   let best = 0;

@@ -20,7 +20,8 @@ export const OUTSIDE_NORMALIZED = -0.5;
 export function normalizeVolume(hu: Volume): Volume<Float32Array> {
   const data = new Float32Array(hu.data.length);
   for (let p = 0; p < data.length; p++) {
-    const clipped = Math.min(HU_MAX, Math.max(HU_MIN, hu.data[p]));
+    const value = hu.data[p];
+    const clipped = value > HU_MAX ? HU_MAX : value < HU_MIN ? HU_MIN : value;
     data[p] = (clipped - HU_MIN) / HU_RANGE - 0.5;
   }
   return makeVolume(data, [...hu.dims], [...hu.spacingMm], [...hu.originMm], [...hu.direction]);
@@ -98,8 +99,10 @@ function countInBox(mask: Volume<Uint8Array>, origin: Vec3, size: number): numbe
   const i0 = Math.max(0, origin[0]);
   const i1 = Math.min(nI, origin[0] + size);
   let count = 0;
-  for (let k = Math.max(0, origin[2]); k < Math.min(nK, origin[2] + size); k++) {
-    for (let j = Math.max(0, origin[1]); j < Math.min(nJ, origin[1] + size); j++) {
+  const k1 = Math.min(nK, origin[2] + size);
+  const j1 = Math.min(nJ, origin[1] + size);
+  for (let k = Math.max(0, origin[2]); k < k1; k++) {
+    for (let j = Math.max(0, origin[1]); j < j1; j++) {
       const row = nI * (j + nJ * k);
       for (let i = i0; i < i1; i++) count += mask.data[row + i];
     }

@@ -72,9 +72,7 @@ function zoomPlane(plane: Plane<ArrayLike<number>>): Plane<Uint8Array> {
   const data = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      data[x + width * y] = plane.data[Math.floor(x / ZOOM) + plane.width * Math.floor(y / ZOOM)]
-        ? 1
-        : 0;
+      data[x + width * y] = plane.data[((x / ZOOM) | 0) + plane.width * ((y / ZOOM) | 0)] ? 1 : 0;
     }
   }
   return { width, height, data };

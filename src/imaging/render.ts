@@ -59,7 +59,8 @@ export function windowToRgb(plane: Plane<ArrayLike<number>>, window: HuWindow): 
   const scale = 255 / Math.max(window.widthHu - 1, 1);
 
   for (let p = 0; p < plane.width * plane.height; p++) {
-    const gray = Math.round(Math.min(255, Math.max(0, (plane.data[p] - low) * scale)));
+    const level = (plane.data[p] - low) * scale;
+    const gray = level <= 0 ? 0 : level >= 255 ? 255 : (level + 0.5) | 0;
     image.data[p * 3] = gray;
     image.data[p * 3 + 1] = gray;
     image.data[p * 3 + 2] = gray;
@@ -229,9 +230,9 @@ export function drawRect(
 export function resizeNearest(image: RgbImage, width: number, height: number): RgbImage {
   const out = makeRgbImage(width, height);
   for (let y = 0; y < height; y++) {
-    const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / height));
+    const sy = (((2 * y + 1) * image.height) / (2 * height)) | 0;
     for (let x = 0; x < width; x++) {
-      const sx = Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / width));
+      const sx = (((2 * x + 1) * image.width) / (2 * width)) | 0;
       const from = (sx + image.width * sy) * 3;
       out.data.set(image.data.subarray(from, from + 3), (x + width * y) * 3);
     }

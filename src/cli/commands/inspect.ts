@@ -12,6 +12,7 @@ import { writePng } from '../../imaging/render';
 import { eligibilityProblems, loadSeriesDirectory } from '../../imaging/series';
 import { SeriesError } from '../../imaging/series-error';
 import { boundingBox } from '../../imaging/morphology';
+import { quietDcmjsWarnings } from '../../imaging/dicom-frames';
 import { UsageError } from '../errors';
 
 interface InspectFlags {
@@ -29,6 +30,7 @@ async function inspect(seriesDir: string, flags: InspectFlags): Promise<void> {
     throw new UsageError(`series-dir: ${JSON.stringify(seriesDir)} is not a folder`);
   }
   const config = loadConfig({ file: flags.config });
+  quietDcmjsWarnings();
   const checks = { ...config.series.eligibility, ...config.imaging };
   const seconds = (from: number): number => Number(((performance.now() - from) / 1000).toFixed(3));
 
