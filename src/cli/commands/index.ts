@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 
+import { registerEcho } from './echo';
 import { registerInspect } from './inspect';
+import { registerSend } from './send';
 import { registerServe } from './serve';
 import { registerStatus } from './status';
 
@@ -10,6 +12,8 @@ import { registerStatus } from './status';
  */
 export const commands: Array<(program: Command) => void> = [
   registerServe,
+  registerEcho,
+  registerSend,
   registerStatus,
   registerInspect,
 ];
