@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { registerEcho } from './echo';
 import { registerInspect } from './inspect';
+import { registerPhantom } from './phantom';
 import { registerSend } from './send';
 import { registerServe } from './serve';
 import { registerStatus } from './status';
@@ -16,4 +17,5 @@ export const commands: Array<(program: Command) => void> = [
   registerSend,
   registerStatus,
   registerInspect,
+  registerPhantom,
 ];
