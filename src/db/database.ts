@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 import { applyMigrations, MIGRATION_LOCK_KEY } from './migrate';
+import { lockDataDir } from './pglite-lock';
 import { migrations as defaultMigrations, Migration } from './migrations';
 
 /** What every caller needs: one parameterized statement ($1, $2, ...). */
@@ -89,16 +90,18 @@ function describe(options: OpenDatabaseOptions): string {
 
 async function openPglite(options: OpenDatabaseOptions): Promise<MigratableDatabase> {
   let dir: string | undefined;
+  let unlock: () => void = () => undefined;
   if (options.inMemory !== true) {
     dir = join(options.dataDir, 'db');
     mkdirSync(dir, { recursive: true });
+    unlock = lockDataDir(dir);
   }
 
   let lite: PGlite;
   try {
     lite = await PGlite.create(dir);
   } catch (cause) {
-    // PGlite refuses a data dir that another process holds open.
+    unlock();
     throw new DatabaseError(`cannot open PGlite in ${dir ?? 'memory'}: ${String(cause)}`, {
       cause,
     });
@@ -124,7 +127,13 @@ async function openPglite(options: OpenDatabaseOptions): Promise<MigratableDatab
           },
         }),
       ),
-    close: () => lite.close(),
+    close: async () => {
+      try {
+        await lite.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 

@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import pg from 'pg';
 
 import { Database, DatabaseError, openDatabase } from '../../src/db/database';
 import { MigrationError } from '../../src/db/migrate';
+import { DatabaseInUseError } from '../../src/db/pglite-lock';
 import { migrations } from '../../src/db/migrations';
 
 jest.setTimeout(120_000);
@@ -36,6 +38,27 @@ describe('database on PGlite', () => {
     expect(first.rows.map((row) => row.id)).toEqual(migrations.map((m) => m.id));
     expect(again.rows).toEqual(first.rows);
     expect(jobs.rows).toEqual([{ id: 1, kind: 'probe' }]);
+  });
+
+  it('BAD OPEN - refuses a data dir that a live process holds, takes over a stale lock', async () => {
+    const dir = tempDir();
+    const db = await openDatabase({ dataDir: dir });
+
+    const second = openDatabase({ dataDir: dir });
+
+    await expect(second).rejects.toThrow(DatabaseInUseError);
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(
+      `is in use by process ${process.pid} on ${hostname()}`,
+    );
+    await db.close();
+
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const stale = { pid: Number(gone.stdout.toString()), host: hostname() };
+    writeFileSync(join(dir, 'db.lock'), JSON.stringify(stale));
+    const reopened = await openDatabase({ dataDir: dir });
+    await reopened.close();
+    expect(existsSync(join(dir, 'db.lock'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('rolls a transaction back when its function throws', async () => {
