@@ -169,19 +169,30 @@ export function squaredDistance(mask: Uint8Array, dims: Vec3, featureValue: 0 | 
   return distance;
 }
 
+/**
+ * The digital ball of `radius` holds the voxels within radius + 1/2 of its
+ * centre: with the bare radius, distances like sqrt(r^2 + 1) just miss and a
+ * closing leaves one-voxel pits in flat faces.
+ */
+function ballLimit(radius: number): number {
+  return (radius + 0.5) * (radius + 0.5);
+}
+
 /** Dilation by a ball of `radius` voxels. */
 export function dilateBall(mask: Uint8Array, dims: Vec3, radius: number): Uint8Array {
   const distance = squaredDistance(mask, dims, 1);
+  const limit = ballLimit(radius);
   const out = new Uint8Array(mask.length);
-  for (let p = 0; p < mask.length; p++) out[p] = distance[p] <= radius * radius ? 1 : 0;
+  for (let p = 0; p < mask.length; p++) out[p] = distance[p] <= limit ? 1 : 0;
   return out;
 }
 
 /** Erosion by a ball of `radius` voxels; beyond the border counts as set. */
 export function erodeBall(mask: Uint8Array, dims: Vec3, radius: number): Uint8Array {
   const distance = squaredDistance(mask, dims, 0);
+  const limit = ballLimit(radius);
   const out = new Uint8Array(mask.length);
-  for (let p = 0; p < mask.length; p++) out[p] = distance[p] > radius * radius ? 1 : 0;
+  for (let p = 0; p < mask.length; p++) out[p] = distance[p] > limit ? 1 : 0;
   return out;
 }
 
