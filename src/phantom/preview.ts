@@ -9,7 +9,8 @@ import {
   RgbImage,
   windowToRgb,
 } from '../imaging/render';
-import { Volume } from '../imaging/volume';
+import { patientToIndex, Volume } from '../imaging/volume';
+import { PhantomTruth } from './truth';
 
 /**
  * A montage for people: three axial slices (upper, middle, lower lung) and a
@@ -42,4 +43,17 @@ export function phantomMontage(
     resizeNearest(coronal, tilePx, Math.max(1, Math.round((tilePx * heightMm) / widthMm))),
   );
   return montage(tiles, tiles.length);
+}
+
+/**
+ * Axial levels (fractions of the slice range) worth showing: through the
+ * largest lesion first, then the upper and lower lung; the default three
+ * for a normal study.
+ */
+export function previewLevels(volumeHu: Volume, truth: PhantomTruth): number[] {
+  const largest = [...truth.lesions].sort((a, b) => b.volumeMl - a.volumeMl)[0];
+  if (largest === undefined || largest.volumeMl === 0) return [0.75, 0.55, 0.3];
+  const k = patientToIndex(volumeHu, largest.centreMm)[2];
+  const level = Math.min(1, Math.max(0, k / (volumeHu.dims[2] - 1)));
+  return [level, 0.75, 0.3];
 }

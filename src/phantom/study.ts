@@ -6,7 +6,7 @@ import { writePng } from '../imaging/render';
 import { seriesUids, writeCtSeries } from './dicom';
 import { generatePhantom, Phantom } from './generate';
 import { PhantomOptions } from './options';
-import { phantomMontage } from './preview';
+import { phantomMontage, previewLevels } from './preview';
 import { PhantomTruth, writeTruth } from './truth';
 
 /** File names inside a study folder. */
@@ -75,7 +75,8 @@ export function writeGeneratedStudy(
 
   if (output.preview === true) {
     const file = join(dir, STUDY_FILES.preview);
-    writePng(file, phantomMontage(phantom.volumeHu, phantom.lesionMask));
+    const levels = previewLevels(phantom.volumeHu, phantom.truth);
+    writePng(file, phantomMontage(phantom.volumeHu, phantom.lesionMask, undefined, 256, levels));
     files.push(file);
   }
   return { dir, truth, files };
