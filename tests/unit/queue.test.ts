@@ -236,12 +236,12 @@ describe.each(backends('queue'))('JobQueue on %s', (_name, makeBackend) => {
   });
 
   it('keeps the lease alive with heartbeats so a second node never takes it', async () => {
-    const config = fast({ leaseSeconds: 0.6, heartbeatSeconds: 0.15 });
+    const config = fast({ leaseSeconds: 1.5, heartbeatSeconds: 0.2 });
     const [a, b] = [queue(config), queue(config)];
     const runs: string[] = [];
     const handler = (name: string) => async () => {
       runs.push(name);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await new Promise((resolve) => setTimeout(resolve, 3500));
     };
     a.work('long', handler('a'));
 
