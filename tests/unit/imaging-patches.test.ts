@@ -58,7 +58,7 @@ describe('model input', () => {
     // 60 along j need 2 (86), start 30 - 13.
     expect([...new Set(all.origins.map((o) => o[0]))]).toEqual([8, 46, 84]);
     expect([...new Set(all.origins.map((o) => o[1]))]).toEqual([17, 55]);
-    expect(all.candidateCount).toBe(3 * 2 * 3);
+    expect(all.candidateCount).toBe(3 * 2 * 2);
     expect(grid.origins.length).toBeLessThan(all.origins.length);
     expect(Math.min(...grid.lungFractions)).toBeGreaterThanOrEqual(0.3);
     expect(patchGrid(boxMask(dims, [0, 0, 0], [-1, -1, -1])).origins).toEqual([]);
