@@ -51,7 +51,7 @@ describe('model input', () => {
     const dims: Vec3 = [140, 120, 100];
     const lung = boxMask(dims, [20, 30, 10], [119, 89, 89]);
 
-    const grid = patchGrid(lung, { minLungFraction: 0.3 });
+    const grid = patchGrid(lung, { minLungFraction: 0.6 });
     const all = patchGrid(lung, { minLungFraction: 0 });
 
     // 100 voxels along i need 3 patches (48 + 2 * 38 = 124), centred: start 20 - 12;
@@ -60,7 +60,7 @@ describe('model input', () => {
     expect([...new Set(all.origins.map((o) => o[1]))]).toEqual([17, 55]);
     expect(all.candidateCount).toBe(3 * 2 * 2);
     expect(grid.origins.length).toBeLessThan(all.origins.length);
-    expect(Math.min(...grid.lungFractions)).toBeGreaterThanOrEqual(0.3);
+    expect(Math.min(...grid.lungFractions)).toBeGreaterThanOrEqual(0.6);
     expect(patchGrid(boxMask(dims, [0, 0, 0], [-1, -1, -1])).origins).toEqual([]);
   });
 
