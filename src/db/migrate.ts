@@ -37,6 +37,17 @@ export async function applyMigrations(
     const { rows } = await tx.query<{ id: string }>('SELECT id FROM schema_migrations');
     const done = new Set(rows.map((row) => row.id));
 
+    // A newer node already changed the schema: this older code may not
+    // understand it, so it must not run against it.
+    const known = new Set(migrations.map((migration) => migration.id));
+    const unknown = [...done].filter((id) => !known.has(id)).sort();
+    if (unknown.length > 0) {
+      throw new MigrationError(
+        `the database has migrations this version does not know: ${unknown.join(', ')}; ` +
+          'run the same ct3dflow version on every node',
+      );
+    }
+
     const applied: string[] = [];
     for (const migration of migrations) {
       if (done.has(migration.id)) continue;

@@ -75,6 +75,17 @@ describe('database on PGlite', () => {
     await db.close();
   });
 
+  it('BAD MIGRATIONS - refuses a database migrated by a newer version', async () => {
+    const dir = tempDir();
+    const newer = [...migrations, { id: '999-future', sql: 'CREATE TABLE future (x int)' }];
+    await (await openDatabase({ dataDir: dir, migrations: newer })).close();
+
+    const opening = openDatabase({ dataDir: dir });
+
+    await expect(opening).rejects.toThrow(/migrations this version does not know: 999-future/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('BAD MIGRATIONS - refuses a list out of order, naming the ids', async () => {
     const bad = [
       { id: '002-b', sql: 'SELECT 1' },
