@@ -45,7 +45,7 @@ async function tryBackend(name: BackendName, wasmThreads: number): Promise<void>
   const nativePackage = NATIVE_PACKAGES[name];
   if (nativePackage !== undefined) {
     // Registers the 'tensorflow' backend; absent here, present at GPU sites.
-    require(nativePackage);
+    await import(nativePackage);
     if (!(await tf.setBackend('tensorflow')))
       throw new BackendError(`${nativePackage} did not start`);
     return;
