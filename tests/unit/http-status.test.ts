@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { Command } from 'commander';
 import winston from 'winston';
 
@@ -78,6 +82,17 @@ describe('ct3dflow status', () => {
     expect(parsed.status.counts.series).toEqual({ queued: 1 });
     expect(parsed.series[0].seriesInstanceUid).toBe(SERIES);
     expect(parsed.jobs[0]).toMatchObject({ kind: 'analyze', state: 'queued' });
+  });
+
+  it('finds the node from the config file when --url is absent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct3dflow-status-'));
+    const file = join(dir, 'ct3dflow.json');
+    const port = Number(new URL(base).port);
+    writeFileSync(file, JSON.stringify({ node: { httpPort: port, httpHost: '0.0.0.0' } }));
+
+    const parsed = JSON.parse(await runStatus(['--config', file, '--json']));
+
+    expect(parsed.status.ownerId).toBe('n1:9');
   });
 
   it('BAD CALL - names --url when it is not a URL', async () => {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { loadConfig } from '../../config/load';
 import { UsageError } from '../errors';
 
 /**
@@ -9,7 +10,8 @@ import { UsageError } from '../errors';
  */
 
 interface StatusFlags {
-  url: string;
+  url?: string;
+  config?: string;
   json?: boolean;
   limit: number;
 }
@@ -147,8 +149,19 @@ export function renderStatus(status: NodeStatus, series: SeriesRow[], jobs: JobR
   );
 }
 
+/**
+ * Without --url: the node on this machine, at the HTTP port of the same
+ * configuration (file, environment) that `serve` reads.
+ */
+function defaultUrl(configFile?: string): string {
+  const { node } = loadConfig({ file: configFile });
+  const anyAddress = node.httpHost === '0.0.0.0' || node.httpHost === '::';
+  const host = anyAddress ? '127.0.0.1' : node.httpHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${node.httpPort}`;
+}
+
 async function status(flags: StatusFlags): Promise<void> {
-  const base = parseBaseUrl(flags.url);
+  const base = parseBaseUrl(flags.url ?? defaultUrl(flags.config));
 
   const [node, series, jobs] = await Promise.all([
     getJson<NodeStatus>(base, '/api/status'),
@@ -174,7 +187,8 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('Show the studies, series and jobs of a running node (read from its HTTP API)')
-    .option('--url <url>', "base URL of the node's HTTP API", 'http://127.0.0.1:8080')
+    .option('--url <url>', "base URL of the node's HTTP API (default: from the config)")
+    .option('--config <file>', 'config file that gives the HTTP port when --url is absent')
     .option('--limit <n>', 'how many of the newest series and jobs to list', limitFlag, 20)
     .option('--json', 'print JSON instead of tables')
     .action(status);
