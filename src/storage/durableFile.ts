@@ -28,7 +28,6 @@ export class DurableFile extends Writable {
   private readonly prefixChunks: Buffer[] = [];
   private prefixLength = 0;
   private bytesWritten = 0;
-  private bytesReceived = 0;
   private behind = false;
 
   constructor(private readonly options: DurableFileOptions) {
@@ -53,8 +52,6 @@ export class DurableFile extends Writable {
   }
 
   override write(chunk: Buffer, ...rest: never[]): boolean {
-    this.bytesReceived += chunk.length;
-    this.keepPrefix(chunk);
     const accepted = super.write(chunk, ...rest);
     this.checkBackpressure();
     return accepted;
@@ -65,6 +62,7 @@ export class DurableFile extends Writable {
     callback: (error?: Error | null) => void,
   ): void {
     const buffers = chunks.map((c) => c.chunk);
+    for (const buffer of buffers) this.keepPrefix(buffer);
     this.handle!.writev(buffers).then(
       (result) => {
         this.bytesWritten += result.bytesWritten;
@@ -90,9 +88,9 @@ export class DurableFile extends Writable {
     return Buffer.concat(this.prefixChunks, this.prefixLength);
   }
 
-  /** True when the whole object is held in `prefix()`. */
+  /** After finished(): true when the whole object is held in `prefix()`. */
   get prefixIsComplete(): boolean {
-    return this.prefixLength === this.bytesReceived;
+    return this.prefixLength === this.bytesWritten;
   }
 
   /**
