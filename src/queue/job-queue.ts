@@ -188,7 +188,8 @@ export class JobQueue {
 
   private async execute(run: RunningJob, handler: JobHandler): Promise<void> {
     const { job, lease, controller } = run;
-    const log = this.log.child({ jobId: job.id, jobKind: job.kind, attempt: job.attempts });
+    const log = this.log.child({ ...jobLogContext(job), attempt: job.attempts });
+    const startedAtMs = Date.now();
     const heartbeat = setInterval(
       () => void this.heartbeat(run, log),
       this.config.heartbeatSeconds * 1000,
@@ -213,7 +214,8 @@ export class JobQueue {
     }
 
     try {
-      if (succeeded) await this.finishSucceeded(lease, log);
+      const durationMs = Date.now() - startedAtMs;
+      if (succeeded) await this.finishSucceeded(lease, log.child({ durationMs }));
       else await this.finishFailed(job, lease, failure, log);
     } catch (error) {
       // The lease then expires and another attempt runs; nothing is lost.
@@ -272,6 +274,14 @@ export class JobQueue {
 }
 
 const ABORT_SETTLE_MS = 2000;
+
+/** Job id and kind on every line, and the series when the payload names one. */
+function jobLogContext(job: Job): Record<string, unknown> {
+  const context: Record<string, unknown> = { jobId: job.id, jobKind: job.kind };
+  const { seriesInstanceUid } = job.payload;
+  if (typeof seriesInstanceUid === 'string') context.seriesInstanceUid = seriesInstanceUid;
+  return context;
+}
 
 async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -106,6 +106,37 @@ describe.each(backends('queue'))('JobQueue on %s', (_name, makeBackend) => {
     expect(await jobRow(db, id!)).toMatchObject({ attempts: 1, last_error: null });
   });
 
+  it('logs job id, kind and series on every line of a job', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new winston.Transport();
+    sink.log = (info: Record<string, unknown>, next: () => void) => {
+      lines.push(info);
+      next();
+    };
+    const q = new JobQueue({
+      db,
+      config: fast(),
+      log: winston.createLogger({ transports: [sink] }),
+    });
+    queues.push(q);
+    q.work('logged', async (_job, { log }) => {
+      log.info('handler step');
+    });
+
+    const id = await q.enqueue(db, { kind: 'logged', payload: { seriesInstanceUid: '1.2.3.4' } });
+
+    await waitFor('success', stateIs(db, id!, 'succeeded'));
+    await waitFor('success line', async () => lines.some((l) => l.message === 'job succeeded'));
+    const messages = lines.filter((line) => line.jobId === id).map((line) => line.message);
+    expect(messages).toEqual(['job started', 'handler step', 'job succeeded']);
+    for (const line of lines.filter((l) => l.jobId === id)) {
+      expect(line).toMatchObject({ jobKind: 'logged', seriesInstanceUid: '1.2.3.4', attempt: 1 });
+    }
+    expect(lines.find((l) => l.message === 'job succeeded')!.durationMs).toEqual(
+      expect.any(Number),
+    );
+  });
+
   it('enqueues a dedupe key once while its job is unfinished, again after', async () => {
     const q = queue();
     const job = { kind: 'analyze', payload: {}, dedupeKey: 'analyze:1.2.3:0' };
