@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+
 import winston from 'winston';
 
 import { queueSection } from '../../src/config/sections/queue';
@@ -108,15 +110,18 @@ describe.each(backends('queue'))('JobQueue on %s', (_name, makeBackend) => {
 
   it('logs job id, kind and series on every line of a job', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const sink = new winston.Transport();
-    sink.log = (info: Record<string, unknown>, next: () => void) => {
-      lines.push(info);
-      next();
-    };
+    const sink = new Writable({
+      objectMode: true,
+      write(info: Record<string, unknown>, _encoding, next) {
+        lines.push(info);
+        next();
+      },
+    });
+    const transport = new winston.transports.Stream({ stream: sink });
     const q = new JobQueue({
       db,
       config: fast(),
-      log: winston.createLogger({ transports: [sink] }),
+      log: winston.createLogger({ transports: [transport] }),
     });
     queues.push(q);
     q.work('logged', async (_job, { log }) => {
