@@ -32,19 +32,29 @@ function pushNeighbours(
   const i = p % nI;
   const j = ((p - i) / nI) % dims[1];
   const k = (p - i - nI * j) / plane;
-  const neighbours = [
-    i > 0 ? p - 1 : -1,
-    i < nI - 1 ? p + 1 : -1,
-    j > 0 ? p - nI : -1,
-    j < dims[1] - 1 ? p + nI : -1,
-    k > 0 ? p - plane : -1,
-    k < dims[2] - 1 ? p + plane : -1,
-  ];
-  for (const q of neighbours) {
-    if (q >= 0 && mask[q] === value && !marks[q]) {
-      marks[q] = mark;
-      queue[tail++] = q;
-    }
+  if (i > 0 && mask[p - 1] === value && !marks[p - 1]) {
+    marks[p - 1] = mark;
+    queue[tail++] = p - 1;
+  }
+  if (i < nI - 1 && mask[p + 1] === value && !marks[p + 1]) {
+    marks[p + 1] = mark;
+    queue[tail++] = p + 1;
+  }
+  if (j > 0 && mask[p - nI] === value && !marks[p - nI]) {
+    marks[p - nI] = mark;
+    queue[tail++] = p - nI;
+  }
+  if (j < dims[1] - 1 && mask[p + nI] === value && !marks[p + nI]) {
+    marks[p + nI] = mark;
+    queue[tail++] = p + nI;
+  }
+  if (k > 0 && mask[p - plane] === value && !marks[p - plane]) {
+    marks[p - plane] = mark;
+    queue[tail++] = p - plane;
+  }
+  if (k < dims[2] - 1 && mask[p + plane] === value && !marks[p + plane]) {
+    marks[p + plane] = mark;
+    queue[tail++] = p + plane;
   }
   return tail;
 }

@@ -18,11 +18,15 @@ export const OUTSIDE_NORMALIZED = -0.5;
 
 /** huToNormalized over a whole volume, into a new Float32 volume. */
 export function normalizeVolume(hu: Volume): Volume<Float32Array> {
+  // Local copies: imported bindings can compile to getter calls per voxel.
+  const low = HU_MIN;
+  const high = HU_MAX;
+  const range = HU_RANGE;
   const data = new Float32Array(hu.data.length);
   for (let p = 0; p < data.length; p++) {
     const value = hu.data[p];
-    const clipped = value > HU_MAX ? HU_MAX : value < HU_MIN ? HU_MIN : value;
-    data[p] = (clipped - HU_MIN) / HU_RANGE - 0.5;
+    const clipped = value > high ? high : value < low ? low : value;
+    data[p] = (clipped - low) / range - 0.5;
   }
   return makeVolume(data, [...hu.dims], [...hu.spacingMm], [...hu.originMm], [...hu.direction]);
 }

@@ -116,22 +116,52 @@ function linearTaps(n: number, m: number, offset: number, scale: number): AxisTa
   return { first, count, weights, maxTaps };
 }
 
-/**
- * One axis of a separable resampling. The data is seen as [outer, n, inner]
- * (inner = voxels before the axis), so for axes 1 and 2 the innermost loop
- * runs over contiguous rows.
- */
-function resampleAxis(
+/** Resampling along i, the contiguous axis: one dot product per output voxel. */
+function resampleRows(
   input: ArrayLike<number>,
   dims: Vec3,
-  axis: number,
+  m: number,
+  taps: AxisTaps,
+  outsideValue: number,
+): Float32Array {
+  const n = dims[0];
+  const lines = dims[1] * dims[2];
+  const output = new Float32Array(lines * m);
+  const { first, count, weights, maxTaps } = taps;
+
+  for (let line = 0; line < lines; line++) {
+    const from = line * n;
+    const to = line * m;
+    for (let u = 0; u < m; u++) {
+      if (first[u] < 0) {
+        output[to + u] = outsideValue;
+        continue;
+      }
+      let sum = 0;
+      const start = from + first[u];
+      const w = u * maxTaps;
+      for (let t = 0; t < count[u]; t++) sum += weights[w + t] * input[start + t];
+      output[to + u] = sum;
+    }
+  }
+  return output;
+}
+
+/**
+ * Resampling along j or k. The data is seen as [outer, n, inner] (inner =
+ * voxels before the axis), so the innermost loop runs over contiguous rows.
+ */
+function resampleAxis(
+  input: Float32Array,
+  dims: Vec3,
+  axis: 1 | 2,
   m: number,
   taps: AxisTaps,
   outsideValue: number,
 ): Float32Array {
   const n = dims[axis];
-  const inner = axis === 0 ? 1 : axis === 1 ? dims[0] : dims[0] * dims[1];
-  const outer = axis === 0 ? dims[1] * dims[2] : axis === 1 ? dims[2] : 1;
+  const inner = axis === 1 ? dims[0] : dims[0] * dims[1];
+  const outer = axis === 1 ? dims[2] : 1;
   const output = new Float32Array(outer * m * inner);
 
   for (let o = 0; o < outer; o++) {
@@ -161,17 +191,18 @@ export function resampleLinear(
   outsideValue = 0,
 ): Volume<Float32Array> {
   const maps = axisMaps(source, target);
-  let data: ArrayLike<number> = source.data;
-  const dims: Vec3 = [...source.dims];
+  const taps = [0, 1, 2].map((axis) =>
+    linearTaps(source.dims[axis], target.dims[axis], maps[axis][0], maps[axis][1]),
+  );
+  const [mI, mJ, mK] = target.dims;
+  const [nI, nJ, nK] = source.dims;
 
-  for (let axis = 0; axis < 3; axis++) {
-    const [offset, scale] = maps[axis];
-    const taps = linearTaps(source.dims[axis], target.dims[axis], offset, scale);
-    data = resampleAxis(data, dims, axis, target.dims[axis], taps, outsideValue);
-    dims[axis] = target.dims[axis];
-  }
+  // i first: it shrinks the data most (0.7 mm pixels) and reads the input once.
+  let data = resampleRows(source.data, [nI, nJ, nK], mI, taps[0], outsideValue);
+  data = resampleAxis(data, [mI, nJ, nK], 1, mJ, taps[1], outsideValue);
+  data = resampleAxis(data, [mI, mJ, nK], 2, mK, taps[2], outsideValue);
   return makeVolume(
-    data as Float32Array,
+    data,
     [...target.dims],
     [...target.spacingMm],
     [...target.originMm],
