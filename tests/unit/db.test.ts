@@ -58,6 +58,10 @@ describe('database on PGlite', () => {
     const reopened = await openDatabase({ dataDir: dir });
     await reopened.close();
     expect(existsSync(join(dir, 'db.lock'))).toBe(false);
+
+    // A container restarted: the node is the same pid (1) as the one that died.
+    writeFileSync(join(dir, 'db.lock'), JSON.stringify({ pid: process.pid, host: hostname() }));
+    await (await openDatabase({ dataDir: dir })).close();
     rmSync(dir, { recursive: true, force: true });
   });
 
