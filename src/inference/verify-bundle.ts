@@ -9,10 +9,14 @@ import type { Logger } from '../log/logger';
 export interface ReferenceFlow {
   /** Human-readable backend, e.g. "tfjs cpu". */
   readonly backend: string;
-  /** logP (nats) of [count, P, P, P, 1] patches. */
-  logP(patches: Float32Array, count: number): Promise<Float64Array>;
-  /** Largest |inverse(forward(x)) - x| over the patches. */
-  inverseError(patches: Float32Array, count: number): Promise<number>;
+  /**
+   * logP (nats) of [count, P, P, P, 1] patches, and the largest
+   * |inverse(forward(x)) - x| over them.
+   */
+  evaluate(
+    patches: Float32Array,
+    count: number,
+  ): Promise<{ logP: Float64Array; inverseError: number }>;
 }
 
 export interface VerifyOptions {
@@ -92,8 +96,7 @@ export async function verifyBundle(
   }
 
   const reference = await openReference(config, weights);
-  const referenceLogP = await reference.logP(patches, options.patches);
-  const inverseError = await reference.inverseError(patches, options.patches);
+  const { logP: referenceLogP, inverseError } = await reference.evaluate(patches, options.patches);
 
   let largestAbsoluteDifference = 0;
   let largestRelativeDifference = 0;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { registerEcho } from './echo';
 import { registerInspect } from './inspect';
+import { registerModel } from './model';
 import { registerPhantom } from './phantom';
 import { registerSend } from './send';
 import { registerServe } from './serve';
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   registerStatus,
   registerInspect,
   registerPhantom,
+  registerModel,
 ];
