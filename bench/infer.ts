@@ -6,8 +6,8 @@
  * patches are synthetic noise in the normalized range. Ends with one JSON line.
  *
  * Environment: BENCH_THREADS (ORT intra-op threads, 0 = ORT default),
- * BENCH_BATCH (patches per ORT call), BENCH_ORT_PATCHES, BENCH_TFJS_PATCHES,
- * BENCH_WASM=0 to skip the tfjs wasm backend.
+ * BENCH_BATCH (patches per ORT call), BENCH_ORT_PATCHES, BENCH_TFJS_PATCHES
+ * (0 skips TensorFlow.js), BENCH_WASM=0 to skip the tfjs wasm backend.
  */
 import { cpus } from 'node:os';
 
@@ -79,6 +79,10 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
+function roundOrNull(value: number | null, digits: number): number | null {
+  return value === null ? null : round(value, digits);
+}
+
 async function main(): Promise<void> {
   const weights = randomFlowWeights(config, 1);
   const model = exportFlowToOnnx(config, weights);
@@ -87,13 +91,15 @@ async function main(): Promise<void> {
 
   const ort = await ortPatchesPerSecond(model, patches);
   console.error(`ONNX Runtime: ${ort.toFixed(2)} patches/s`);
-  const tfjsCpu = await tfjsPatchesPerSecond('cpu', weights, patches);
+  const skipped = { patchesPerSecond: null, note: 'skipped (BENCH_TFJS_PATCHES=0)' };
+  const tfjsCpu = tfjsPatches > 0 ? await tfjsPatchesPerSecond('cpu', weights, patches) : skipped;
   console.error(`tfjs cpu: ${tfjsCpu.patchesPerSecond?.toFixed(3)} patches/s`);
   let tfjsWasm: Awaited<ReturnType<typeof tfjsPatchesPerSecond>> = {
     patchesPerSecond: null,
     note: 'skipped (BENCH_WASM=0)',
   };
-  if (process.env.BENCH_WASM !== '0') {
+  if (tfjsPatches === 0) tfjsWasm = skipped;
+  else if (process.env.BENCH_WASM !== '0') {
     tfjsWasm = await tfjsPatchesPerSecond('wasm', weights, patches);
   }
 
@@ -112,11 +118,13 @@ async function main(): Promise<void> {
       ortPatchesPerSecond: Number(ort.toFixed(3)),
       ortGflopPerSecond: Number((ort * gflop).toFixed(2)),
       tfjsPatches,
-      tfjsCpuPatchesPerSecond: tfjsCpu.patchesPerSecond,
-      tfjsWasmPatchesPerSecond: tfjsWasm.patchesPerSecond,
+      tfjsCpuPatchesPerSecond: roundOrNull(tfjsCpu.patchesPerSecond, 4),
+      tfjsWasmPatchesPerSecond: roundOrNull(tfjsWasm.patchesPerSecond, 4),
       tfjsWasmNote: tfjsWasm.note,
       ratio: tfjsCpu.patchesPerSecond === null ? null : round(ort / tfjsCpu.patchesPerSecond, 2),
       ratioReference: 'tfjs cpu backend forward, batch 1',
+      ratioWasm:
+        tfjsWasm.patchesPerSecond === null ? null : round(ort / tfjsWasm.patchesPerSecond, 2),
     }),
   );
 }
