@@ -1,6 +1,11 @@
 import { Rng, valueNoise } from './random';
 import { pixelRange, SliceBuffers } from './slice';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 /**
  * The body of one phantom: a few dozen numbers drawn from the seed (habitus,
  * inspiration level, organ sizes) and analytic shapes evaluated per voxel.
@@ -70,8 +75,8 @@ export class Anatomy {
     this.domeTopMm = [dome + rng.range(10, 22), dome];
     this.mediastinumXMm = rng.range(0, 10);
     this.lungBaseHu = -905 + 110 * (1 - this.inspiration) + rng.range(-10, 10);
-    this.gradientHu = rng.range(35, 80);
-    this.textureHu = rng.range(8, 16);
+    this.gradientHu = rng.range(50, 110);
+    this.textureHu = rng.range(14, 26);
 
     const ac = this.cavityHalfWidthMm;
     const bc = this.cavityHalfDepthMm;

@@ -25,6 +25,14 @@ export const PAPER_COUNTS: DatasetCounts = {
   testAbnormal: 191,
 };
 
+/**
+ * Study options a dataset uses unless told otherwise: the model works on a
+ * 2 mm grid (METHOD.md section 1), so 256 x 256 pixels of about 1.5 mm and
+ * 2 mm slices lose little and make the paper-sized dataset about seven
+ * times faster to generate than 512 x 512 x 1.25 mm.
+ */
+export const DATASET_STUDY_DEFAULTS = { matrix: 256, sliceThicknessMm: 2 } as const;
+
 export interface DatasetEntry {
   /** Folder of the study, relative to the dataset folder. */
   path: string;
@@ -93,6 +101,8 @@ export interface DatasetOptions {
  */
 export function writeDataset(dir: string, options: DatasetOptions): ManifestRow[] {
   const entries = planDataset(options.seed, options.counts ?? PAPER_COUNTS);
+  const given = Object.entries(options.study ?? {}).filter(([, value]) => value !== undefined);
+  const study = { ...DATASET_STUDY_DEFAULTS, ...Object.fromEntries(given) };
   mkdirSync(dir, { recursive: true });
   const rows: ManifestRow[] = [];
 
@@ -104,7 +114,7 @@ export function writeDataset(dir: string, options: DatasetOptions): ManifestRow[
       : writeStudy(
           studyDir,
           {
-            ...options.study,
+            ...study,
             seed: entry.seed,
             pathology: entry.pathology,
             severity: entry.severity,

@@ -9,6 +9,11 @@ import { LesionTally, SliceBuffers, SliceGrid, SliceStage } from './slice';
 import { buildStructures } from './structures';
 import { buildTruth, PhantomTruth } from './truth';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 export { GENERATOR_NAME, GENERATOR_VERSION } from './version';
 
 /** HU written outside the reconstruction circle (stored -2000 with intercept -1024). */

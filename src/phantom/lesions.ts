@@ -3,6 +3,11 @@ import { valueNoise } from './random';
 import { edgeFraction, pixelRange, SliceBuffers, SliceStage } from './slice';
 import { Point } from './trees';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 /**
  * Lesions drawn voxel by voxel inside their bounding boxes. Each writes its
  * label into the lesion mask where it covers at least half a voxel; all but

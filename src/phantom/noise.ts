@@ -2,6 +2,11 @@ import { Kernel } from './options';
 import { Rng } from './random';
 import { SliceGrid } from './slice';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 /**
  * What the scanner adds to the ideal attenuation map: the reconstruction
  * kernel's point spread (blur for "soft", edge overshoot for "sharp") and

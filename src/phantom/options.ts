@@ -82,7 +82,7 @@ export function resolveOptions(options: PhantomOptions): ResolvedPhantomOptions 
     noiseHu: o.noiseHu ?? drawnNoiseHu,
     kernel: o.kernel ?? drawnKernel,
     padOutsideScanCircle: o.padOutsideScanCircle ?? true,
-    vesselPointsPerLung: o.vesselPointsPerLung ?? 2500,
+    vesselPointsPerLung: o.vesselPointsPerLung ?? 3500,
   };
 
   const r = resolved;

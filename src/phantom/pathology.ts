@@ -6,6 +6,11 @@ import { DRAW_IN_LUNG, SegmentSet } from './segments';
 import { SliceStage } from './slice';
 import { add, normalize, Point } from './trees';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 /** A lesion as planned; its centre and volume are measured on the mask afterwards. */
 export interface LesionPlan {
   label: number;

@@ -1,5 +1,10 @@
 import { edgeFraction, pixelRange, SliceBuffers } from './slice';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 /** Where a segment may draw. */
 export const DRAW_ANYWHERE = 0;
 /** Only over voxels that are lung (vessels, airways, lucencies). */

@@ -1,3 +1,7 @@
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
 /**
  * The phantom is built one axial slice at a time (only the output volume is
  * held whole), so each stage draws into the buffers of one slice.

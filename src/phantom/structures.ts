@@ -3,6 +3,11 @@ import { Rng } from './random';
 import { DRAW_IN_LUNG, SegmentSet } from './segments';
 import { airwaysBesideArteries, Branch, growTree, Point, sampleLungPoints } from './trees';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 /** The tubular anatomy of one phantom, in drawing order. */
 export interface Structures {
   /** Ribs, cartilage, great vessels, trachea and main bronchi. */

@@ -1,6 +1,11 @@
 import { Anatomy } from './anatomy';
 import { Rng } from './random';
 
+// Jest runs tests in a vm context where every lookup of the global Math costs about
+// 0.5 us (measured: 5e6 Math.imul calls 2.4 s, 0.06 s through a module binding); the
+// generator calls Math in its inner loops, so it binds it once per module.
+const Math = globalThis.Math;
+
 export type Point = [number, number, number];
 
 /** One tapered branch of a tree. */

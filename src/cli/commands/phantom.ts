@@ -81,8 +81,8 @@ function addStudyOptions(command: Command): Command {
   return command
     .option('--out <dir>', 'output folder (required)')
     .option('--seed <n>', 'integer seed: the same seed and options give the same pixels (required)')
-    .option('--matrix <n>', 'rows and columns per slice', '512')
-    .option('--slice-thickness <mm>', 'slice thickness = spacing, mm', '1.25')
+    .option('--matrix <n>', 'rows and columns per slice (default: 512; dataset: 256)')
+    .option('--slice-thickness <mm>', 'slice thickness = spacing, mm (default: 1.25; dataset: 2)')
     .option('--slices <n>', 'slice count (default: lungs plus margins)')
     .option('--noise-hu <sigma>', 'image noise standard deviation, HU (default: drawn 10..32)')
     .addOption(

@@ -1,0 +1,151 @@
+/**
+ * bench:phantom — speed of the phantom generator and realism of its lungs.
+ *
+ * 1. One 512 x 512 x 300 study (issue 3: at most 20 s on one core),
+ *    generated in memory, then written as DICOM; wall and CPU seconds.
+ * 2. A small dataset at the dataset defaults, timed per study and
+ *    extrapolated to the paper's 822 studies (not generated in full here).
+ * 3. Lung HU histograms of normal phantoms against the two real scans in
+ *    ../shared/data/real-ct (LIDC-IDRI-0001 with the node's lung
+ *    segmentation, COPDGene 64^3 with its reference label map, the phantom
+ *    block-averaged to that grid): histogram intersection, percentiles.
+ *
+ * Prints one JSON line. The machine may be shared: CPU seconds are the
+ * figure to compare with the budget, wall seconds show the contention.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { segmentLungs } from '../src/imaging/lung';
+import { readNrrd } from '../src/imaging/nrrd';
+import { loadSeriesDirectory } from '../src/imaging/series';
+import { makeVolume, Volume } from '../src/imaging/volume';
+import { DATASET_STUDY_DEFAULTS, PAPER_COUNTS, writeDataset } from '../src/phantom/dataset';
+import { writeCtSeries } from '../src/phantom/dicom';
+import { generatePhantom } from '../src/phantom/generate';
+import {
+  blockAverage,
+  blockMajority,
+  histogramIntersection,
+  histogramPercentile,
+  HuHistogram,
+  huHistogram,
+} from '../src/phantom/realism';
+import { sharedDir } from '../tests/helpers/shared';
+
+function timed<T>(run: () => T): { value: T; wallSeconds: number; cpuSeconds: number } {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const value = run();
+  const used = process.cpuUsage(cpu);
+  return {
+    value,
+    wallSeconds: Number(process.hrtime.bigint() - wall) / 1e9,
+    cpuSeconds: (used.user + used.system) / 1e6,
+  };
+}
+
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+function percentiles(h: HuHistogram): Record<string, number> {
+  return Object.fromEntries([5, 25, 50, 75, 95].map((p) => [`p${p}`, histogramPercentile(h, p)]));
+}
+
+async function main(): Promise<void> {
+  const out = mkdtempSync(join(tmpdir(), 'bench-phantom-'));
+  try {
+    // 1. One full-size study.
+    const generated = timed(() => generatePhantom({ seed: 1, matrix: 512, slices: 300 }));
+    const phantom = generated.value;
+    const written = timed(() => writeCtSeries(join(out, 'study'), phantom.volumeHu, phantom.truth));
+
+    // 2. Dataset defaults: time a few studies (normal and abnormal) and extrapolate.
+    const sample = {
+      trainNormal: 2,
+      validationNormal: 0,
+      validationAbnormal: 2,
+      testNormal: 0,
+      testAbnormal: 0,
+    };
+    const dataset = timed(() => writeDataset(join(out, 'dataset'), { seed: 1, counts: sample }));
+    const perStudySeconds = dataset.cpuSeconds / dataset.value.length;
+    const paperStudies = Object.values(PAPER_COUNTS).reduce((s, n) => s + n, 0);
+
+    // 3. Realism: lung HU histograms.
+    const lidc = await loadSeriesDirectory(join(sharedDir(), 'data/real-ct/lidc-idri-0001'), {
+      minSlices: 1,
+      maxSliceSpacingMm: 5,
+    });
+    const lidcHistogram = huHistogram(lidc.volume, segmentLungs(lidc.volume).mask);
+    const copdCt = readNrrd(join(sharedDir(), 'data/real-ct/copdgene-ct64/ct-64.nrrd'));
+    const labels = readNrrd(join(sharedDir(), 'data/real-ct/copdgene-ct64/lm-64.nrrd'));
+    const copdMask = makeVolume(
+      Uint8Array.from(labels.data, (v) => (v !== 0 ? 1 : 0)),
+      labels.dims,
+      labels.spacingMm,
+      labels.originMm,
+      labels.direction,
+    );
+    const copdHistogram = huHistogram(copdCt, copdMask);
+
+    const seeds = [1, 2, 3, 4];
+    const versusLidc: number[] = [];
+    const versusCopd: number[] = [];
+    let phantomHistogram: HuHistogram | undefined;
+    for (const seed of seeds) {
+      // The LIDC grid: 512 matrix, 2.5 mm slices.
+      const p = generatePhantom({ seed, matrix: 512, sliceThicknessMm: 2.5 });
+      const h = huHistogram(p.volumeHu, p.lungMask);
+      phantomHistogram ??= h;
+      versusLidc.push(histogramIntersection(h, lidcHistogram));
+      const factors = [0, 1].map((d) => Math.round(copdCt.spacingMm[d] / p.volumeHu.spacingMm[d]));
+      const f: [number, number, number] = [
+        factors[0],
+        factors[1],
+        Math.round(copdCt.spacingMm[2] / 2.5),
+      ];
+      const pooled: Volume = blockAverage(p.volumeHu, f);
+      versusCopd.push(
+        histogramIntersection(huHistogram(pooled, blockMajority(p.lungMask, f)), copdHistogram),
+      );
+    }
+    const mean = (v: number[]): number => r3(v.reduce((s, x) => s + x, 0) / v.length);
+
+    const result = {
+      bench: 'phantom',
+      study: {
+        dims: phantom.volumeHu.dims,
+        generateWallSeconds: r3(generated.wallSeconds),
+        generateCpuSeconds: r3(generated.cpuSeconds),
+        dicomWriteWallSeconds: r3(written.wallSeconds),
+        dicomWriteCpuSeconds: r3(written.cpuSeconds),
+        totalCpuSeconds: r3(generated.cpuSeconds + written.cpuSeconds),
+        budgetSeconds: 20,
+      },
+      dataset: {
+        studyDefaults: DATASET_STUDY_DEFAULTS,
+        sampleStudies: dataset.value.length,
+        cpuSecondsPerStudy: r3(perStudySeconds),
+        paperStudies,
+        extrapolatedCpuMinutes: r3((perStudySeconds * paperStudies) / 60),
+      },
+      realism: {
+        normalPhantomSeeds: seeds,
+        lungHistogramIntersectionVsLidc: versusLidc.map(r3),
+        lungHistogramIntersectionVsCopdgene: versusCopd.map(r3),
+        meanIntersectionVsLidc: mean(versusLidc),
+        meanIntersectionVsCopdgene: mean(versusCopd),
+        phantomSeed1Percentiles: phantomHistogram ? percentiles(phantomHistogram) : undefined,
+        lidcPercentiles: percentiles(lidcHistogram),
+        copdgenePercentiles: percentiles(copdHistogram),
+      },
+      note: 'shared 2-core machine; CPU seconds are one process on one core',
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+void main();
