@@ -8,6 +8,7 @@ import {
   labelComponents2d,
   pasteMaskOr,
 } from './morphology';
+import { fillPleuralBites } from './pleural-fill';
 import { makeVolume, Vec3, Volume } from './volume';
 
 /**
@@ -27,6 +28,8 @@ export interface LungOptions {
   closingRadiusMm: number;
   minComponentMl: number;
   maxAirwayAreaMm2: number;
+  /** Add dense bites at the costal pleura (consolidation, masses) to the lung. */
+  fillPleuralBites: boolean;
 }
 
 export const DEFAULT_LUNG_OPTIONS: LungOptions = {
@@ -34,6 +37,7 @@ export const DEFAULT_LUNG_OPTIONS: LungOptions = {
   closingRadiusMm: 10,
   minComponentMl: 50,
   maxAirwayAreaMm2: 600,
+  fillPleuralBites: true,
 };
 
 /** A second component smaller than this fraction of the first is gas in the gut, not a lung. */
@@ -61,7 +65,7 @@ export function segmentLungs(hu: Volume, options: Partial<LungOptions> = {}): Lu
   for (let p = 0; p < hu.data.length; p++) {
     internalAir[p] = hu.data[p] < settings.airThresholdHu ? 1 : 0;
   }
-  removeOutsideAir(internalAir, dims);
+  const outside = removeOutsideAir(internalAir, dims);
 
   const airway = trackAirway(internalAir, hu, settings.maxAirwayAreaMm2);
   let airwayVoxels = 0;
@@ -82,6 +86,10 @@ export function segmentLungs(hu: Volume, options: Partial<LungOptions> = {}): Lu
   const mask = new Uint8Array(hu.data.length);
   const radius = settings.closingRadiusMm / spacingMm[0];
   for (const lung of lungs) closeAndFill(lung, dims, radius, mask);
+  if (settings.fillPleuralBites) {
+    for (let p = 0; p < outside.length; p++) outside[p] = outside[p] ? 0 : 1;
+    fillPleuralBites(mask, outside, dims, spacingMm, hu.direction);
+  }
   fillHoles(mask, dims);
 
   let lungVoxels = 0;
@@ -94,10 +102,11 @@ export function segmentLungs(hu: Volume, options: Partial<LungOptions> = {}): Lu
   };
 }
 
-/** Clears air connected (in its axial plane) to the plane's edge. */
-function removeOutsideAir(air: Uint8Array, dims: Vec3): void {
+/** Clears air connected (in its axial plane) to the plane's edge; returns that outside air. */
+function removeOutsideAir(air: Uint8Array, dims: Vec3): Uint8Array {
   const [nI, nJ, nK] = dims;
   const plane = nI * nJ;
+  const outside = new Uint8Array(air.length);
   for (let k = 0; k < nK; k++) {
     const slice = air.subarray(k * plane, (k + 1) * plane);
     const { labels, sizes } = labelComponents2d(slice, nI, nJ);
@@ -110,8 +119,13 @@ function removeOutsideAir(air: Uint8Array, dims: Vec3): void {
       touching[labels[nI * j]] = 1;
       touching[labels[nI - 1 + nI * j]] = 1;
     }
-    for (let p = 0; p < plane; p++) if (touching[labels[p]]) slice[p] = 0;
+    for (let p = 0; p < plane; p++) {
+      if (!touching[labels[p]]) continue;
+      slice[p] = 0;
+      outside[k * plane + p] = 1;
+    }
   }
+  return outside;
 }
 
 /**

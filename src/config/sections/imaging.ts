@@ -27,6 +27,11 @@ export const imagingSection = z
         minComponentMl: z.number().min(0).default(50),
         /** A 2D airway cross-section larger than this is lung, not trachea or bronchus. */
         maxAirwayAreaMm2: z.number().positive().default(600),
+        /**
+         * Add dense bites at the costal pleura (consolidation, peripheral
+         * masses wider than the closing ball) to the lung; see docs/imaging.md.
+         */
+        fillPleuralBites: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
