@@ -86,7 +86,8 @@ export function invConvMatrix(variables: FlowVariables, prefix: string): tf.Tens
   const upperMask = tf.linalg.bandPart(tf.ones([n, n]), 0, -1).sub(tf.eye(n));
   const lowerMask = upperMask.transpose();
   const lower = l.mul(lowerMask).add(tf.eye(n));
-  const upper = u.mul(upperMask).add(tf.diag(signS.mul(logS.exp())));
+  // eye * v puts v on the diagonal; tf.diag has no gradient.
+  const upper = u.mul(upperMask).add(tf.eye(n).mul(signS.mul(logS.exp())));
   return tf.matMul(p, tf.matMul(lower, upper)) as tf.Tensor2D;
 }
 
