@@ -51,6 +51,7 @@ type Dataset = Record<string, unknown>;
 
 interface DcmjsLog {
   setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void;
+  getLogger(name: string): DcmjsLog;
 }
 
 interface DcmjsData {
@@ -69,12 +70,14 @@ const dcmjs = require('dcmjs') as { data: DcmjsData; log: DcmjsLog };
 const dcmjsData = dcmjs.data;
 
 /**
- * dcmjs warns on stdout-bound console for every odd VR it repairs (LIDC files
- * have many). Commands and tests call this once at start; the library code
- * never changes dcmjs' global log level by itself.
+ * dcmjs writes a console line for every odd VR it repairs (each LIDC file has
+ * one: "Invalid vr type ox - using OW"). Commands and tests call this once
+ * at start; the library code never changes dcmjs' log levels by itself.
+ * Files dcmjs cannot repair still fail with a SeriesError.
  */
 export function quietDcmjsWarnings(): void {
   dcmjs.log.setLevel('error');
+  dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 }
 
 let codecsReady: Promise<void> | undefined;
