@@ -12,18 +12,25 @@
  *
  * Prints one JSON line. The machine may be shared: CPU seconds are the
  * figure to compare with the budget, wall seconds show the contention.
+ *
+ * With `--gallery DIR` it instead writes the montages of docs/phantoms.md:
+ * a normal phantom, each family at severities 0.3 and 0.85 (seed 11), and
+ * the real LIDC-IDRI-0001 scan in the same layout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { segmentLungs } from '../src/imaging/lung';
 import { readNrrd } from '../src/imaging/nrrd';
 import { loadSeriesDirectory } from '../src/imaging/series';
+import { writePng } from '../src/imaging/render';
 import { makeVolume, Volume } from '../src/imaging/volume';
 import { DATASET_STUDY_DEFAULTS, PAPER_COUNTS, writeDataset } from '../src/phantom/dataset';
 import { writeCtSeries } from '../src/phantom/dicom';
 import { generatePhantom } from '../src/phantom/generate';
+import { PATHOLOGY_FAMILIES, PathologyChoice } from '../src/phantom/options';
+import { phantomMontage, previewLevels } from '../src/phantom/preview';
 import {
   blockAverage,
   blockMajority,
@@ -148,4 +155,32 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+async function gallery(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const cases: Array<[PathologyChoice, number]> = [['none', 0]];
+  for (const family of PATHOLOGY_FAMILIES) cases.push([family, 0.3], [family, 0.85]);
+
+  for (const [pathology, severity] of cases) {
+    const p = generatePhantom({ seed: 11, pathology, severity, matrix: 384, sliceThicknessMm: 2 });
+    const levels = previewLevels(p.volumeHu, p.truth).slice(0, 2);
+    const name = pathology === 'none' ? 'normal.png' : `${pathology}-${severity}.png`;
+    writePng(join(dir, name), phantomMontage(p.volumeHu, undefined, undefined, 200, levels));
+    written.push(name);
+  }
+
+  const lidc = await loadSeriesDirectory(join(sharedDir(), 'data/real-ct/lidc-idri-0001'), {
+    minSlices: 1,
+    maxSliceSpacingMm: 5,
+  });
+  writePng(
+    join(dir, 'real-lidc-idri-0001.png'),
+    phantomMontage(lidc.volume, undefined, undefined, 200, [0.55, 0.3]),
+  );
+  written.push('real-lidc-idri-0001.png');
+  process.stdout.write(`${JSON.stringify({ bench: 'phantom-gallery', dir, written })}\n`);
+}
+
+const galleryAt = process.argv.indexOf('--gallery');
+if (galleryAt >= 0) void gallery(process.argv[galleryAt + 1] ?? 'docs/images/phantoms');
+else void main();
