@@ -6,8 +6,9 @@
  * patches are synthetic noise in the normalized range. Ends with one JSON line.
  *
  * Environment: BENCH_THREADS (ORT intra-op threads, 0 = ORT default),
- * BENCH_BATCH (patches per ORT call), BENCH_ORT_PATCHES, BENCH_TFJS_PATCHES
- * (0 skips TensorFlow.js), BENCH_WASM=0 to skip the tfjs wasm backend.
+ * BENCH_BATCH (patches per ORT call), BENCH_SPIN=1 (spinning ORT threads),
+ * BENCH_ORT_PATCHES, BENCH_TFJS_PATCHES (0 skips TensorFlow.js),
+ * BENCH_WASM=0 to skip the tfjs wasm backend.
  */
 import { cpus } from 'node:os';
 
@@ -24,6 +25,7 @@ import { initTrainingBackend } from '../src/training/backend';
 const config = PRESETS.cpu;
 const threads = Number(process.env.BENCH_THREADS ?? 0);
 const batchSize = Number(process.env.BENCH_BATCH ?? 8);
+const allowSpinning = process.env.BENCH_SPIN === '1';
 const ortPatches = Number(process.env.BENCH_ORT_PATCHES ?? 32);
 const tfjsPatches = Number(process.env.BENCH_TFJS_PATCHES ?? 2);
 const voxels = config.patchSize ** 3;
@@ -36,6 +38,7 @@ function syntheticPatches(count: number): Float32Array {
 async function ortPatchesPerSecond(model: Uint8Array, patches: Float32Array): Promise<number> {
   const engine = await FlowInferenceEngine.open(model, config, {
     intraOpThreads: threads,
+    allowSpinning,
     batchSize,
     warmUpBatches: 1,
   });
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
       machineCores: cpus().length,
       ortIntraOpThreads: threads === 0 ? 'ort default' : threads,
       ortBatchSize: batchSize,
+      ortAllowSpinning: allowSpinning,
       ortPatches,
       ortPatchesPerSecond: Number(ort.toFixed(3)),
       ortGflopPerSecond: Number((ort * gflop).toFixed(2)),

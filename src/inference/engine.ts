@@ -11,6 +11,11 @@ export interface EngineOptions {
   cudaDeviceId: number;
   /** 0: ONNX Runtime's default (one thread per core). */
   intraOpThreads: number;
+  /**
+   * Spinning intra-op threads wait for work by busy-looping: slightly lower
+   * latency on an idle machine, CPU taken from everything else on a busy one.
+   */
+  allowSpinning: boolean;
   batchSize: number;
   warmUpBatches: number;
 }
@@ -19,6 +24,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   executionProvider: 'cpu',
   cudaDeviceId: 0,
   intraOpThreads: 0,
+  allowSpinning: false,
   batchSize: 8,
   warmUpBatches: 1,
 };
@@ -79,6 +85,7 @@ export class FlowInferenceEngine {
       executionProvider: settings.executionProvider,
       cudaDeviceId: settings.cudaDeviceId,
       intraOpThreads: settings.intraOpThreads,
+      allowSpinning: settings.allowSpinning,
       patchSize: config.patchSize,
       inputName: INPUT_NAME,
       logPName: LOG_P_NAME,

@@ -29,6 +29,7 @@ export async function openBundleEngine(
       executionProvider: settings.executionProvider,
       cudaDeviceId: settings.cudaDeviceId,
       intraOpThreads: settings.intraOpThreads,
+      allowSpinning: settings.allowSpinning,
       batchSize: settings.batchSize,
       warmUpBatches: settings.warmUpBatches,
     },

@@ -24,6 +24,7 @@ function sessionOptions(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionO
     executionMode: 'sequential',
     intraOpNumThreads: init.intraOpThreads,
     interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: init.allowSpinning ? '1' : '0' } } },
     // A CPU-only build reports the missing CUDA library at error level; the
     // engine logs the fallback itself, with the reason.
     ...(provider === 'cuda' ? { logSeverityLevel: 4 as const } : {}),

@@ -7,6 +7,8 @@ export interface WorkerInit {
   cudaDeviceId: number;
   /** 0: ONNX Runtime's default. */
   intraOpThreads: number;
+  /** Whether idle intra-op threads spin (session.intra_op.allow_spinning). */
+  allowSpinning: boolean;
   patchSize: number;
   inputName: string;
   logPName: string;

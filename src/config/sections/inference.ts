@@ -16,6 +16,12 @@ export const inferenceSection = z
     executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
     /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core). */
     intraOpThreads: z.number().int().min(0).default(0),
+    /**
+     * Let idle ONNX Runtime threads busy-wait. Off: on a node that also
+     * receives and resamples, spinning took CPU from the other work and
+     * halved throughput under load (docs/inference.md).
+     */
+    allowSpinning: z.boolean().default(false),
     /** CUDA device index when executionProvider is `cuda`. */
     cudaDeviceId: z.number().int().min(0).default(0),
     /** Patches per ONNX Runtime call. */
