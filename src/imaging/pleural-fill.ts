@@ -8,13 +8,13 @@ import { Direction3, Vec3 } from './volume';
  * Per axial slice and per side of the body midline, the convex hull of the
  * lung is drawn; the pixels between hull and lung are bites. Bite pixels
  * on the costal side (see below) become lung, unless there are more of them
- * than the lung section (then the slice is left as it is).
+ * than half the lung section (then the slice is left as it is).
  */
 
 /** How much nearer the midline than the lung's centre a posterior bite may lie, in lung widths. */
 const MEDIAL_TOLERANCE = 0.1;
-/** Bites larger than the lung section itself are organs (liver dome), not lung. */
-const MAX_BITE_FRACTION = 1;
+/** Bites larger than half the lung section are organs (liver or spleen dome), not lung. */
+const MAX_BITE_FRACTION = 0.5;
 /**
  * A posterior ray may cross this much bite: dependent consolidation is
  * reached, the heart above a consolidation is not.
