@@ -85,6 +85,7 @@ async function measure(dir: string): Promise<void> {
       peakRssMb,
       limits: { seconds: LIMIT_SECONDS, rssMb: LIMIT_RSS_MB },
       pass: totalSeconds <= LIMIT_SECONDS && peakRssMb < LIMIT_RSS_MB,
+      passByCpuTime: cpuSeconds <= LIMIT_SECONDS && peakRssMb < LIMIT_RSS_MB,
       checksum: Number(checksum.toFixed(3)),
     }),
   );
