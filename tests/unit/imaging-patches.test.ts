@@ -1,3 +1,5 @@
+import { Tensor } from 'onnxruntime-node';
+
 import { HU_MAX, HU_MIN } from '../../src/model/architecture';
 import {
   copyPatch,
@@ -92,6 +94,24 @@ describe('model input', () => {
     ]) {
       expect(last.at(1, x, y, z)).toBe(expected(x, y, z));
     }
+  });
+
+  it('fills the very buffer an ONNX Runtime tensor wraps (no copy)', () => {
+    const dims: Vec3 = [60, 60, 60];
+    const volume = codedVolume(dims);
+    const grid = patchGrid(boxMask(dims, [5, 5, 5], [54, 54, 54]), { minLungFraction: 0 });
+    const buffer = new Float32Array(2 * P ** 3);
+    const tensor = new Tensor('float32', buffer, [2, P, P, P, 1]);
+
+    const [first] = patchBatches(volume, grid, 2, buffer);
+
+    expect(tensor.data).toBe(buffer);
+    const [i, j, k] = first.origins[0];
+    const at = (x: number, y: number, z: number): number =>
+      (tensor.data as Float32Array)[((0 * P + z) * P + y) * P + x];
+    // The first patch starts at -13 (grid centred on the lungs): test a voxel inside.
+    expect(at(30, 31, 32)).toBe(i + 30 + 128 * (j + 31) + 16384 * (k + 32));
+    expect(at(0, 0, 0)).toBe(OUTSIDE_NORMALIZED);
   });
 
   it('pads patches that run past the volume with air and mirrors on request', () => {
