@@ -50,9 +50,13 @@ export class InstanceRecorder {
       this.queue = [];
 
       try {
-        await this.db.transaction(async (tx) => {
-          for (const item of batch) await recordInstance(tx, item.record);
-        });
+        // One statement is atomic on its own; a batch needs a transaction.
+        if (batch.length === 1) await recordInstance(this.db, batch[0].record);
+        else {
+          await this.db.transaction(async (tx) => {
+            for (const item of batch) await recordInstance(tx, item.record);
+          });
+        }
         for (const item of batch) item.resolve();
       } catch (error) {
         // One bad row must not fail its neighbours: retry them one by one.
@@ -66,7 +70,7 @@ export class InstanceRecorder {
   private async recordEach(batch: Pending[]): Promise<void> {
     for (const item of batch) {
       try {
-        await this.db.transaction((tx) => recordInstance(tx, item.record));
+        await recordInstance(this.db, item.record);
         item.resolve();
       } catch (error) {
         item.reject(error);
@@ -76,79 +80,70 @@ export class InstanceRecorder {
 }
 
 /**
- * Upserts study, series and instance. A new instance for a series that was
- * already complete reopens it: state back to receiving, generation + 1, so
- * it is judged and analysed again. An instance sent again (same SOP
- * Instance UID) only refreshes its row: a re-send is idempotent.
+ * Upserts study, series and instance in ONE statement (one round trip,
+ * atomic without an explicit transaction). A new instance for a series
+ * that was already complete reopens it: state back to receiving,
+ * generation + 1, so it is judged and analysed again. An instance sent
+ * again (same SOP Instance UID) only refreshes its row: a re-send is
+ * idempotent and does not reopen its series.
+ *
+ * Data-modifying CTEs share one snapshot, so `is_new` comes from the
+ * instance INSERT's RETURNING; the foreign key from instances to series
+ * is checked at the end of the statement, after the series row exists.
  */
-export async function recordInstance(tx: Queryable, r: InstanceRecord): Promise<void> {
-  await tx.query(
-    `INSERT INTO studies (study_instance_uid, accession_number,
-                          first_received_at, last_received_at)
-     VALUES ($1, $2, $3, $3)
-     ON CONFLICT (study_instance_uid) DO UPDATE SET
-       accession_number = coalesce(excluded.accession_number, studies.accession_number),
-       last_received_at = greatest(studies.last_received_at, excluded.last_received_at)`,
-    [r.studyInstanceUid, r.accessionNumber ?? null, r.receivedAt],
-  );
+const RECORD_INSTANCE = `
+  WITH new_instance AS (
+    INSERT INTO instances (sop_instance_uid, series_instance_uid, sop_class_uid,
+                           transfer_syntax_uid, path, size_bytes, received_at, attributes)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+    ON CONFLICT (sop_instance_uid) DO NOTHING
+    RETURNING 1
+  ),
+  is_new AS (SELECT count(*)::int AS n FROM new_instance),
+  study AS (
+    INSERT INTO studies (study_instance_uid, accession_number,
+                         first_received_at, last_received_at)
+    VALUES ($9, $10, $7, $7)
+    ON CONFLICT (study_instance_uid) DO UPDATE SET
+      accession_number = coalesce(excluded.accession_number, studies.accession_number),
+      last_received_at = greatest(studies.last_received_at, excluded.last_received_at)
+  ),
+  resent AS (
+    UPDATE instances SET received_at = $7, size_bytes = $6, transfer_syntax_uid = $4
+    WHERE sop_instance_uid = $1 AND (SELECT n FROM is_new) = 0
+  )
+  INSERT INTO series AS s (series_instance_uid, study_instance_uid, modality, state,
+                           instance_count, first_received_at, last_received_at,
+                           calling_ae_title)
+  VALUES ($2, $9, $11, 'receiving', 1, $7, $7, $12)
+  ON CONFLICT (series_instance_uid) DO UPDATE SET
+    generation = CASE WHEN (SELECT n FROM is_new) = 1 AND s.state <> 'receiving'
+      THEN s.generation + 1 ELSE s.generation END,
+    state = CASE WHEN (SELECT n FROM is_new) = 1 THEN 'receiving' ELSE s.state END,
+    skip_reasons = CASE WHEN (SELECT n FROM is_new) = 1
+      THEN '[]'::jsonb ELSE s.skip_reasons END,
+    eligibility = CASE WHEN (SELECT n FROM is_new) = 1 THEN NULL ELSE s.eligibility END,
+    completed_at = CASE WHEN (SELECT n FROM is_new) = 1 THEN NULL ELSE s.completed_at END,
+    instance_count = s.instance_count + (SELECT n FROM is_new),
+    last_received_at = CASE WHEN (SELECT n FROM is_new) = 1 OR s.state = 'receiving'
+      THEN greatest(s.last_received_at, excluded.last_received_at)
+      ELSE s.last_received_at END,
+    calling_ae_title = CASE WHEN (SELECT n FROM is_new) = 1
+      THEN excluded.calling_ae_title ELSE s.calling_ae_title END`;
 
-  await tx.query(
-    `INSERT INTO series (series_instance_uid, study_instance_uid, modality, state,
-                         first_received_at, last_received_at, calling_ae_title)
-     VALUES ($1, $2, $3, 'receiving', $4, $4, $5)
-     ON CONFLICT (series_instance_uid) DO NOTHING`,
-    [
-      r.seriesInstanceUid,
-      r.studyInstanceUid,
-      r.attributes.modality ?? null,
-      r.receivedAt,
-      r.callingAeTitle,
-    ],
-  );
-
-  const inserted = await tx.query(
-    `INSERT INTO instances (sop_instance_uid, series_instance_uid, sop_class_uid,
-                            transfer_syntax_uid, path, size_bytes, received_at, attributes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-     ON CONFLICT (sop_instance_uid) DO NOTHING
-     RETURNING sop_instance_uid`,
-    [
-      r.sopInstanceUid,
-      r.seriesInstanceUid,
-      r.sopClassUid,
-      r.transferSyntaxUid,
-      r.path,
-      r.sizeBytes,
-      r.receivedAt,
-      JSON.stringify(r.attributes),
-    ],
-  );
-
-  if (inserted.rows.length === 1) {
-    await tx.query(
-      `UPDATE series SET
-         generation = CASE WHEN state = 'receiving' THEN generation ELSE generation + 1 END,
-         state = 'receiving',
-         skip_reasons = '[]'::jsonb,
-         eligibility = NULL,
-         completed_at = NULL,
-         instance_count = instance_count + 1,
-         last_received_at = greatest(last_received_at, $2),
-         calling_ae_title = $3
-       WHERE series_instance_uid = $1`,
-      [r.seriesInstanceUid, r.receivedAt, r.callingAeTitle],
-    );
-    return;
-  }
-
-  await tx.query(
-    `UPDATE instances SET received_at = $2, size_bytes = $3, transfer_syntax_uid = $4
-     WHERE sop_instance_uid = $1`,
-    [r.sopInstanceUid, r.receivedAt, r.sizeBytes, r.transferSyntaxUid],
-  );
-  await tx.query(
-    `UPDATE series SET last_received_at = greatest(last_received_at, $2)
-     WHERE series_instance_uid = $1 AND state = 'receiving'`,
-    [r.seriesInstanceUid, r.receivedAt],
-  );
+export async function recordInstance(db: Queryable, r: InstanceRecord): Promise<void> {
+  await db.query(RECORD_INSTANCE, [
+    r.sopInstanceUid,
+    r.seriesInstanceUid,
+    r.sopClassUid,
+    r.transferSyntaxUid,
+    r.path,
+    r.sizeBytes,
+    r.receivedAt,
+    JSON.stringify(r.attributes),
+    r.studyInstanceUid,
+    r.accessionNumber ?? null,
+    r.attributes.modality ?? null,
+    r.callingAeTitle,
+  ]);
 }

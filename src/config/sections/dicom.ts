@@ -21,8 +21,14 @@ export const dicomSection = z
     otherStorageClasses: z
       .enum(['accept-and-drop', 'accept-and-keep', 'reject'])
       .default('accept-and-drop'),
+    /** Concurrent associations; one more is rejected as transient (local limit). */
     maxAssociations: z.number().int().min(1).default(32),
-    maxPduLengthBytes: z.number().int().min(4096).default(65536),
+    /**
+     * Maximum Length announced in A-ASSOCIATE-AC (PS3.8 D.1); a P-DATA-TF
+     * PDU above it aborts the association. dcmjs-dimse caps it at 262144.
+     */
+    maxPduLengthBytes: z.number().int().min(4096).max(262144).default(65536),
+    /** An association with no PDU for this long is aborted. */
     associationIdleSeconds: z.number().positive().default(60),
   })
   .strict()
