@@ -104,9 +104,12 @@ async function verifyCommand(dir: string, flags: VerifyFlags): Promise<void> {
   if (flags.patches < 1) throw new UsageError(`--patches: ${flags.patches} must be at least 1`);
   const log = getLogger({ component: 'model-verify' });
   // The fastest TensorFlow.js backend that starts (native, wasm, cpu), as in
-  // training; the report names it.
-  const backend = await initTrainingBackend();
-  log.info('tfjs backend', { backend: backend.backend, skipped: backend.skipped });
+  // training, chosen once the bundle has passed its file checks.
+  const openReference: typeof openTfjsReference = async (config, weights) => {
+    const backend = await initTrainingBackend();
+    log.info('tfjs backend', { backend: backend.backend, skipped: backend.skipped });
+    return openTfjsReference(config, weights);
+  };
 
   let report: VerifyReport;
   try {
@@ -119,7 +122,7 @@ async function verifyCommand(dir: string, flags: VerifyFlags): Promise<void> {
         inverseTolerance: flags.inverseTolerance,
         intraOpThreads: flags.threads,
       },
-      openTfjsReference,
+      openReference,
       log,
     );
   } catch (error) {
