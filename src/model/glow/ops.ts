@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { addChannelBias, matMul2d } from './channel-ops';
 import { conv3x3x3 } from './conv3d';
 
 /**
@@ -59,13 +60,13 @@ export function concatChannels(a: tf.Tensor5D, b: tf.Tensor5D): tf.Tensor5D {
 /** 1x1x1 convolution as one matMul on [N*D*H*W, C] (kernel [1,1,1,in,out]). */
 export function conv1x1x1(x: tf.Tensor5D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor5D {
   const [inChannels, outChannels] = kernel.shape.slice(3);
-  const rows = tf.matMul(toRows(x), kernel.reshape([inChannels, outChannels]));
-  return fromRows(rows.add(bias), x.shape);
+  const rows = matMul2d(toRows(x), kernel.reshape([inChannels, outChannels]));
+  return fromRows(addChannelBias(rows, bias), x.shape);
 }
 
 /** 3x3x3 'same' convolution with zero padding, plus bias. */
 export function conv3x3x3Bias(x: tf.Tensor5D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor5D {
-  return conv3x3x3(x, kernel as tf.Tensor5D).add(bias);
+  return addChannelBias(conv3x3x3(x, kernel as tf.Tensor5D), bias);
 }
 
 /** Per-sample sum over all axes but the first: [N, ...] -> [N]. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { addChannelBias, matMul2d, scaleChannels } from './channel-ops';
 import { invert } from './linalg';
 import type { FlowVariables } from './params';
 import {
@@ -57,7 +58,7 @@ export function actNormForward(
 ): StepResult {
   const bias = param(variables, `${prefix}.actnorm.bias`);
   const logs = param(variables, `${prefix}.actnorm.logs`);
-  const y = x.add(bias).mul(logs.exp()) as tf.Tensor5D;
+  const y = scaleChannels(addChannelBias(x, bias), logs.exp());
   const logdet = logs.sum().mul(voxelsOf(x)).broadcastTo([x.shape[0]]) as tf.Tensor1D;
   return { y, logdet };
 }
@@ -72,23 +73,45 @@ export function actNormInverse(
   return y.mul(logs.neg().exp()).sub(bias);
 }
 
+/** Masks of the strict upper and strict lower triangle of an n x n matrix. */
+function triangleMasks(n: number): { upper: tf.Tensor2D; lower: tf.Tensor2D } {
+  const upper = new Float32Array(n * n);
+  const lower = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (j > i) upper[i * n + j] = 1;
+      if (j < i) lower[i * n + j] = 1;
+    }
+  }
+  return { upper: tf.tensor2d(upper, [n, n]), lower: tf.tensor2d(lower, [n, n]) };
+}
+
 /**
- * W = P L (U + diag(signS * exp(logS))) with L unit lower and U strictly
- * upper triangular (only those entries of the stored L and U count).
+ * The factors of W = P L (U + diag(signS * exp(logS))): L unit lower and U
+ * strictly upper triangular (only those entries of the stored L and U count).
  */
-export function invConvMatrix(variables: FlowVariables, prefix: string): tf.Tensor2D {
-  const p = param(variables, `${prefix}.invconv.P`);
+function invConvFactors(
+  variables: FlowVariables,
+  prefix: string,
+): { p: tf.Tensor2D; lower: tf.Tensor2D; upper: tf.Tensor2D } {
+  const p = param(variables, `${prefix}.invconv.P`) as tf.Tensor2D;
   const l = param(variables, `${prefix}.invconv.L`);
   const u = param(variables, `${prefix}.invconv.U`);
   const logS = param(variables, `${prefix}.invconv.logS`);
   const signS = param(variables, `${prefix}.invconv.signS`);
   const n = p.shape[0];
-  const upperMask = tf.linalg.bandPart(tf.ones([n, n]), 0, -1).sub(tf.eye(n));
-  const lowerMask = upperMask.transpose();
-  const lower = l.mul(lowerMask).add(tf.eye(n));
+  const masks = triangleMasks(n);
+  const lower = l.mul(masks.lower).add(tf.eye(n)) as tf.Tensor2D;
+
   // eye * v puts v on the diagonal; tf.diag has no gradient.
-  const upper = u.mul(upperMask).add(tf.eye(n).mul(signS.mul(logS.exp())));
-  return tf.matMul(p, tf.matMul(lower, upper)) as tf.Tensor2D;
+  const upper = u.mul(masks.upper).add(tf.eye(n).mul(signS.mul(logS.exp()))) as tf.Tensor2D;
+  return { p, lower, upper };
+}
+
+/** The dense W (tests, the inverse pass). */
+export function invConvMatrix(variables: FlowVariables, prefix: string): tf.Tensor2D {
+  const { p, lower, upper } = invConvFactors(variables, prefix);
+  return tf.matMul(p, tf.matMul(lower, upper));
 }
 
 export function invConvForward(
@@ -96,12 +119,15 @@ export function invConvForward(
   prefix: string,
   x: tf.Tensor5D,
 ): StepResult {
-  // y_c = sum_c' W[c][c'] x_c': rows of channel vectors times W^T.
-  const w = invConvMatrix(variables, prefix);
-  const y = fromRows(tf.matMul(toRows(x), w, false, true), x.shape);
+  // y_c = sum_c' W[c][c'] x_c', i.e. rows times W^T = U^T L^T P^T: three
+  // [M,C]x[C,C] products, far cheaper than forming W (C^3) at C = 512.
+  const { p, lower, upper } = invConvFactors(variables, prefix);
+  let rows = matMul2d(toRows(x), upper.transpose());
+  rows = matMul2d(rows, lower.transpose());
+  rows = matMul2d(rows, p.transpose());
   const logS = param(variables, `${prefix}.invconv.logS`);
   const logdet = logS.sum().mul(voxelsOf(x)).broadcastTo([x.shape[0]]) as tf.Tensor1D;
-  return { y, logdet };
+  return { y: fromRows(rows, x.shape), logdet };
 }
 
 /** Inverse 1x1x1 convolution; W^-1 is computed in float64 outside the graph. */
