@@ -17,14 +17,16 @@
  * a normal phantom, each family at severities 0.3 and 0.85 (seed 11), and
  * the real LIDC-IDRI-0001 scan in the same layout.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { PNG } from 'pngjs';
+
 import { segmentLungs } from '../src/imaging/lung';
 import { readNrrd } from '../src/imaging/nrrd';
+import { RgbImage } from '../src/imaging/render';
 import { loadSeriesDirectory } from '../src/imaging/series';
-import { writePng } from '../src/imaging/render';
 import { makeVolume, Volume } from '../src/imaging/volume';
 import { DATASET_STUDY_DEFAULTS, PAPER_COUNTS, writeDataset } from '../src/phantom/dataset';
 import { writeCtSeries } from '../src/phantom/dicom';
@@ -155,6 +157,16 @@ async function main(): Promise<void> {
   }
 }
 
+/** Gray montages as 8-bit grayscale PNG: a third of the RGB size, for the docs. */
+function writeGrayPng(file: string, image: RgbImage): void {
+  const png = new PNG({ width: image.width, height: image.height });
+  for (let p = 0; p < image.width * image.height; p++) {
+    png.data.set(image.data.subarray(p * 3, p * 3 + 3), p * 4);
+    png.data[p * 4 + 3] = 255;
+  }
+  writeFileSync(file, PNG.sync.write(png, { colorType: 0 }));
+}
+
 async function gallery(dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -165,7 +177,7 @@ async function gallery(dir: string): Promise<void> {
     const p = generatePhantom({ seed: 11, pathology, severity, matrix: 384, sliceThicknessMm: 2 });
     const levels = previewLevels(p.volumeHu, p.truth).slice(0, 2);
     const name = pathology === 'none' ? 'normal.png' : `${pathology}-${severity}.png`;
-    writePng(join(dir, name), phantomMontage(p.volumeHu, undefined, undefined, 200, levels));
+    writeGrayPng(join(dir, name), phantomMontage(p.volumeHu, undefined, undefined, 200, levels));
     written.push(name);
   }
 
@@ -173,7 +185,7 @@ async function gallery(dir: string): Promise<void> {
     minSlices: 1,
     maxSliceSpacingMm: 5,
   });
-  writePng(
+  writeGrayPng(
     join(dir, 'real-lidc-idri-0001.png'),
     phantomMontage(lidc.volume, undefined, undefined, 200, [0.55, 0.3]),
   );

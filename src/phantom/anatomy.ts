@@ -57,6 +57,8 @@ export class Anatomy {
   readonly spineYMm: number;
   readonly vertebraRadiusMm: number;
   readonly textureSalt: number;
+  readonly fissures: Array<{ zPosteriorMm: number; zAnteriorMm: number; tiltPerMm: number }>;
+  readonly horizontalFissureMm: number;
 
   constructor(rng: Rng) {
     this.habitus = rng.uniform();
@@ -65,7 +67,7 @@ export class Anatomy {
     this.bodyHalfWidthMm = 140 + 45 * h + rng.range(-8, 8);
     this.bodyHalfDepthMm = 95 + 38 * h + rng.range(-6, 6);
     this.fatMm = 6 + 26 * h * rng.range(0.6, 1.2);
-    const wallMm = this.fatMm + rng.range(14, 22);
+    const wallMm = this.fatMm + rng.range(9, 15);
     this.cavityHalfWidthMm = this.bodyHalfWidthMm - wallMm;
     this.cavityHalfDepthMm = this.bodyHalfDepthMm - wallMm * 0.75;
     this.cavityCentreYMm = -0.04 * this.bodyHalfDepthMm;
@@ -92,6 +94,16 @@ export class Anatomy {
     this.vertebraRadiusMm = 17 + 4 * h;
     this.spineYMm = this.cavityCentreYMm + bc - 0.6 * this.vertebraRadiusMm;
     this.textureSalt = rng.nextUint32();
+
+    // Oblique fissures: from the posterior chest wall at 62..72% of the lung
+    // height down to the diaphragm anteriorly; the right horizontal fissure
+    // at about 58%, anterior to the oblique one.
+    this.fissures = [0, 1].map(() => ({
+      zPosteriorMm: rng.range(0.62, 0.72) * H,
+      zAnteriorMm: rng.range(0.08, 0.18) * H,
+      tiltPerMm: rng.range(-0.1, 0.1),
+    }));
+    this.horizontalFissureMm = rng.range(0.54, 0.62) * H;
   }
 
   /** Lowest and highest z of the default scan range. */
@@ -149,7 +161,7 @@ export class Anatomy {
     if (this.inHeart(x, y, z) < 1) return 0;
 
     const side = x < this.mediastinumXMm ? 1 : 2;
-    const t = (z - 0.55 * H) / (0.45 * H);
+    const t = (z - 0.62 * H) / (0.38 * H);
     if (t > 0) {
       // The apex: a dome over each lung, centred posterior-laterally.
       const a = Math.sqrt(1 - t);
@@ -161,6 +173,41 @@ export class Anatomy {
       if (au * au + av * av > 1) return 0;
     }
     return side;
+  }
+
+  /**
+   * Fraction of a voxel taken by a fissure (visceral pleura, about 0.5 mm):
+   * a thin plane blurred over the pixel in-plane and the slice thickness
+   * through-plane, so near-horizontal fissures are faint bands on thick
+   * slices, as on real scans.
+   */
+  fissureFraction(
+    x: number,
+    y: number,
+    z: number,
+    side: number,
+    pixelMm: number,
+    thickMm: number,
+  ): number {
+    const f = this.fissures[side - 1];
+    const yc = this.cavityCentreYMm;
+    const bc = this.cavityHalfDepthMm;
+    const dzdy = (f.zPosteriorMm - f.zAnteriorMm) / (1.6 * bc);
+    const zOblique = f.zAnteriorMm + dzdy * (y - yc + 0.6 * bc) + f.tiltPerMm * Math.abs(x);
+    // Distance to the plane z = a + b y: |z - a - b y| / sqrt(1 + b^2); the
+    // blur width mixes pixel and slice thickness by the plane's tilt.
+    const norm = Math.sqrt(1 + dzdy * dzdy);
+    const oblique = Math.abs(z - zOblique) / norm;
+    const widthOblique = Math.sqrt(pixelMm * pixelMm + (thickMm / norm) ** 2);
+    let fraction = oblique < widthOblique ? (1 - oblique / widthOblique) * (0.5 / widthOblique) : 0;
+    if (side === 1 && z > zOblique) {
+      const horizontal = Math.abs(z - this.horizontalFissureMm);
+      const widthHorizontal = Math.sqrt(pixelMm * pixelMm * 0.1 + thickMm * thickMm);
+      if (horizontal < widthHorizontal) {
+        fraction = Math.max(fraction, (1 - horizontal / widthHorizontal) * (0.5 / widthHorizontal));
+      }
+    }
+    return Math.min(1, fraction);
   }
 
   /** Normal lung parenchyma: inspiration level, dependent gradient, slow texture. */
@@ -257,7 +304,10 @@ export class Anatomy {
         const t2 = texture.values[c + texture.columns * (row + 1)];
         const t3 = texture.values[c + 1 + texture.columns * (row + 1)];
         const top = t0 + (t1 - t0) * tc;
-        hu[p] = lungRowHu + top + (t2 + (t3 - t2) * tc - top) * tr;
+        const parenchyma = lungRowHu + top + (t2 + (t3 - t2) * tc - top) * tr;
+        const px = grid.pixelSpacingMm;
+        const fissure = this.fissureFraction(x, y, z, side, px, grid.sliceThicknessMm);
+        hu[p] = parenchyma + fissure * (TISSUE_HU.muscle - parenchyma);
       }
     }
     this.renderSpine(slice);
