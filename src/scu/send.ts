@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { Client, requests, responses } from 'dcmjs-dimse';
 
-import { PeerAddress, runAssociation } from './association';
+import { AssociationError, PeerAddress, runAssociation } from './association';
 
 /** What happened to one file. `status` undefined: it was never answered. */
 export interface SendResult {
@@ -61,11 +61,19 @@ export async function cStoreFiles(peer: PeerAddress, files: string[]): Promise<S
     queued += 1;
   }
 
-  if (queued > 0) await runAssociation(client, peer);
+  // A refused or broken association still leaves the answers already
+  // received; the files without one carry the association's error.
+  let unanswered = 'no response (SOP class or transfer syntax not accepted?)';
+  if (queued > 0) {
+    await runAssociation(client, peer).catch((error: unknown) => {
+      if (!(error instanceof AssociationError)) throw error;
+      unanswered = `not stored: ${error.message}`;
+    });
+  }
 
   for (const result of results) {
     if (result.status === undefined && result.errorComment === undefined) {
-      result.errorComment = 'no response (SOP class or transfer syntax not accepted?)';
+      result.errorComment = unanswered;
     }
   }
   return results;
