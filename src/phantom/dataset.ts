@@ -92,6 +92,12 @@ export interface DatasetOptions {
   study?: Omit<PhantomOptions, 'seed' | 'pathology' | 'severity'>;
   preview?: boolean;
   onStudy?: (done: number, total: number, entry: DatasetEntry) => void;
+  /**
+   * Only studies number `index`, `index + count`, ... (one process per core);
+   * a shard writes no manifest. A last run without a shard finds the studies
+   * done, keeps them and writes the manifest.
+   */
+  shard?: { index: number; count: number };
 }
 
 /**
@@ -106,7 +112,13 @@ export function writeDataset(dir: string, options: DatasetOptions): ManifestRow[
   mkdirSync(dir, { recursive: true });
   const rows: ManifestRow[] = [];
 
+  const shard = options.shard;
+  if (shard !== undefined && !(shard.index >= 0 && shard.index < shard.count)) {
+    throw new RangeError(`shard ${shard.index}/${shard.count}: index must be in 0..count-1`);
+  }
+
   entries.forEach((entry, n) => {
+    if (shard !== undefined && n % shard.count !== shard.index) return;
     const studyDir = join(dir, entry.path);
     const truthFile = join(studyDir, STUDY_FILES.truth);
     const truth = existsSync(truthFile)
@@ -131,6 +143,7 @@ export function writeDataset(dir: string, options: DatasetOptions): ManifestRow[
     options.onStudy?.(n + 1, entries.length, entry);
   });
 
+  if (shard !== undefined) return rows;
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(rows, null, 2)}\n`);
   const header = 'path,split,label,families,seed,pathology,severity,lesion_volume_ml';
   const lines = rows.map((r) =>

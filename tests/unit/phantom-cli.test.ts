@@ -101,6 +101,36 @@ describe('ct3dflow phantom', () => {
     expect(csv[0]).toBe('path,split,label,families,seed,pathology,severity,lesion_volume_ml');
   });
 
+  it('splits a dataset into shards and completes the manifest in a last run', async () => {
+    const out = join(dir, 'sharded');
+    const args = ['phantom', 'dataset', '--out', out, '--seed', '5', '--matrix', '40'];
+    const small = ['--slice-thickness', '8', '--format', 'nrrd', '--train-normal', '3'];
+    const counts = [
+      '--validation-normal',
+      '0',
+      '--validation-abnormal',
+      '1',
+      '--test-normal',
+      '0',
+      '--test-abnormal',
+      '0',
+    ];
+    await run([...args, ...small, ...counts, '--shard', '0/2']);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    expect(existsSync(join(out, 'train/normal-0001/truth.json'))).toBe(true);
+    expect(existsSync(join(out, 'train/normal-0002/truth.json'))).toBe(false);
+    await run([...args, ...small, ...counts, '--shard', '1/2']);
+    await run([...args, ...small, ...counts]);
+    const rows = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as ManifestRow[];
+    expect(rows.map((r) => r.path)).toEqual([
+      'train/normal-0001',
+      'train/normal-0002',
+      'train/normal-0003',
+      'validation/abnormal-0001',
+    ]);
+    await expect(run([...args, '--shard', '2/2'])).rejects.toThrow(/--shard: "2\/2"/);
+  });
+
   it('plans the paper sizes with every family and a spread of severities', () => {
     const plan = planDataset(1, {
       trainNormal: 470,

@@ -26,6 +26,7 @@ interface StudyFlags {
 }
 
 interface DatasetFlags extends Omit<StudyFlags, 'pathology' | 'severity' | 'pixelSpacing'> {
+  shard?: string;
   format: string;
   trainNormal: string;
   validationNormal: string;
@@ -130,6 +131,16 @@ async function runDataset(_local: unknown, command: Command): Promise<void> {
   for (const [key, value] of Object.entries(counts)) {
     if (value < 0) throw new UsageError(`--${key}: ${value} must be >= 0`);
   }
+  let shard: { index: number; count: number } | undefined;
+  if (flags.shard !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(flags.shard);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || count < 1 || index >= count) {
+      throw new UsageError(`--shard: ${JSON.stringify(flags.shard)} is not K/N with 0 <= K < N`);
+    }
+    shard = { index, count };
+  }
   const started = Date.now();
   const rows = asUsage(() =>
     writeDataset(out, {
@@ -138,6 +149,7 @@ async function runDataset(_local: unknown, command: Command): Promise<void> {
       format: flags.format as 'dicom' | 'nrrd',
       study: commonOptions(flags),
       preview: flags.preview === true,
+      shard,
       onStudy: (done, total, entry) =>
         process.stderr.write(`phantom dataset: ${done}/${total} ${entry.path}\n`),
     }),
@@ -194,5 +206,6 @@ export function registerPhantom(program: Command): void {
     )
     .option('--test-normal <n>', 'normal test studies', String(PAPER_COUNTS.testNormal))
     .option('--test-abnormal <n>', 'abnormal test studies', String(PAPER_COUNTS.testAbnormal))
+    .option('--shard <K/N>', 'only every N-th study from K (run one per core, then once without)')
     .action(runDataset);
 }
