@@ -95,7 +95,7 @@ describe('checkpoints', () => {
     const fresh = FlowTrainer.create(tiny, { adam: toyAdam, batchSize: 4, seed: 7 });
     const conv3 = 'l0.k0.coupling.conv3.kernel';
     const moved = expected
-      .get(conv1)!
+      .get(conv3)!
       .data.some((v, i) => v !== fresh.model.toFlowWeights().get(conv3)!.data[i]);
     expect(moved).toBe(true);
     [uninterrupted, resumed, fresh].forEach((t) => t.dispose());
