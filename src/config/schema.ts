@@ -6,6 +6,7 @@ import { inferenceSection } from './sections/inference';
 import { nodeSection } from './sections/node';
 import { queueSection } from './sections/queue';
 import { seriesSection } from './sections/series';
+import { trainingSection } from './sections/training';
 
 /**
  * The one configuration schema of the node. Each section lives in its own
@@ -16,6 +17,7 @@ export const configSchema = z
     node: nodeSection,
     dicom: dicomSection,
     series: seriesSection,
+    training: trainingSection,
     imaging: imagingSection,
     queue: queueSection,
     inference: inferenceSection,
