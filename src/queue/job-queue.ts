@@ -20,7 +20,11 @@ import { Wakeup } from './wakeup';
 export type QueueConfig = Config['queue'];
 
 export interface JobContext {
-  /** Aborted when the lease is lost or the queue stops past its grace period. */
+  /**
+   * Aborted when the lease is lost or the queue stops past its grace period.
+   * A handler then throws (`signal.throwIfAborted()`): returning normally
+   * counts as success, and the job is not run again.
+   */
   signal: AbortSignal;
   log: Logger;
 }
@@ -50,7 +54,13 @@ interface RunningJob {
   lease: Lease;
   controller: AbortController;
   done: Promise<void>;
-  /** Set once stop() handed the lease back; the outcome is then ignored. */
+  /** The handler has returned or thrown; only its outcome is left to record. */
+  handlerDone: boolean;
+  /**
+   * Set when stop() aborts the handler: the lease goes back instead of a
+   * failure being counted. A success that the handler still returns is
+   * recorded, so finished work is not done twice.
+   */
   released: boolean;
 }
 
@@ -129,7 +139,10 @@ export class JobQueue {
       graceMs,
     );
 
-    const leftover = [...this.running];
+    // Runs whose handler has returned are only recording their outcome:
+    // they are waited for, not aborted.
+    const recording = [...this.running].filter((run) => run.handlerDone);
+    const leftover = [...this.running].filter((run) => !run.handlerDone);
     for (const run of leftover) {
       run.released = true;
       run.controller.abort(new QueueStoppingError('node is stopping'));
@@ -139,7 +152,7 @@ export class JobQueue {
     // node never runs the job while this one still does; a handler that
     // ignores its signal gets a short while and then loses the lease anyway.
     await settleWithin(
-      leftover.map((run) => run.done),
+      [...recording, ...leftover].map((run) => run.done),
       ABORT_SETTLE_MS,
     );
     await Promise.all(leftover.map((run) => this.release(run)));
@@ -179,7 +192,14 @@ export class JobQueue {
   private run(job: Job, handler: JobHandler): Promise<void> {
     const lease: Lease = { id: job.id, owner: this.ownerId, attempts: job.attempts };
     const controller = new AbortController();
-    const run: RunningJob = { job, lease, controller, done: Promise.resolve(), released: false };
+    const run: RunningJob = {
+      job,
+      lease,
+      controller,
+      done: Promise.resolve(),
+      handlerDone: false,
+      released: false,
+    };
 
     run.done = this.execute(run, handler).finally(() => this.running.delete(run));
     this.running.add(run);
@@ -204,14 +224,15 @@ export class JobQueue {
     } catch (error) {
       failure = error;
     } finally {
+      run.handlerDone = true;
       clearInterval(heartbeat);
     }
 
-    if (run.released) return;
     if (controller.signal.aborted && controller.signal.reason instanceof LeaseLostError) {
       log.warn('lease lost while running; outcome discarded');
       return;
     }
+    if (!succeeded && run.released) return;
 
     try {
       const durationMs = Date.now() - startedAtMs;

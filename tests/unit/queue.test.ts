@@ -313,6 +313,7 @@ describe.each(backends('queue'))('JobQueue on %s', (_name, makeBackend) => {
     q.work('analyze', async (_job, { signal }) => {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
       aborted = true;
+      signal.throwIfAborted();
     });
     const id = await q.enqueue(db, { kind: 'analyze', payload: {} });
     await waitFor('claim', stateIs(db, id!, 'running'));
@@ -332,6 +333,18 @@ describe.each(backends('queue'))('JobQueue on %s', (_name, makeBackend) => {
     next.work('analyze', async () => undefined);
     await waitFor('taken by the next node', stateIs(db, id!, 'succeeded'));
     expect(await jobRow(db, id!)).toMatchObject({ attempts: 1, lease_owner: next.ownerId });
+  });
+
+  it('on stop, records the success of a handler that ignores its abort signal', async () => {
+    const q = queue();
+    q.work('stubborn', () => new Promise((resolve) => setTimeout(resolve, 500)));
+    const id = await q.enqueue(db, { kind: 'stubborn', payload: {} });
+    await waitFor('claim', stateIs(db, id!, 'running'));
+
+    await q.stop({ graceMs: 50 });
+
+    // Finished work is kept: handing the lease back would run it again.
+    expect(await jobRow(db, id!)).toMatchObject({ state: 'succeeded', attempts: 1 });
   });
 
   it('on stop, lets a handler that finishes within the grace period succeed', async () => {
