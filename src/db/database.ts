@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
-import { applyMigrations, MIGRATION_LOCK_KEY } from './migrate';
+import { applyMigrations, checkOrder, MIGRATION_LOCK_KEY } from './migrate';
 import { lockDataDir } from './pglite-lock';
 import { migrations as defaultMigrations, Migration } from './migrations';
 
@@ -63,13 +63,16 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * caller never sees a half-built schema.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const migrations = options.migrations ?? defaultMigrations;
+  checkOrder(migrations);
+
   const db =
     options.databaseUrl === undefined
       ? await openPglite(options)
       : await openPostgres(options.databaseUrl, options.schema);
 
   try {
-    await applyMigrations(db, options.migrations ?? defaultMigrations);
+    await applyMigrations(db, migrations);
   } catch (cause) {
     await db.close();
     throw new DatabaseError(`migrations failed on ${describe(options)}: ${String(cause)}`, {

@@ -60,7 +60,8 @@ export async function applyMigrations(
   });
 }
 
-function checkOrder(migrations: readonly Migration[]): void {
+/** Refuses a list out of order or with a repeated id, before any database is touched. */
+export function checkOrder(migrations: readonly Migration[]): void {
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i].id <= migrations[i - 1].id) {
       throw new MigrationError(
