@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 
 import winston from 'winston';
 
+import { ConfigError } from '../../src/config/errors';
+import { loadConfig } from '../../src/config/load';
 import { queueSection } from '../../src/config/sections/queue';
 import type { Database } from '../../src/db/database';
 import {
@@ -57,6 +59,26 @@ async function jobRow(db: Database, id: number): Promise<Row> {
 
 const stateIs = (db: Database, id: number, state: string) => async () =>
   (await jobRow(db, id)).state === state;
+
+describe('queue config', () => {
+  it('BAD CONFIG - refuses a heartbeat that is not shorter than the lease', () => {
+    const env = {
+      CT3DFLOW__QUEUE__LEASE_SECONDS: '10',
+      CT3DFLOW__QUEUE__HEARTBEAT_SECONDS: '10',
+    };
+
+    expect(() => loadConfig({ env })).toThrow(ConfigError);
+    expect(() => loadConfig({ env })).toThrow(
+      /queue\.heartbeatSeconds: heartbeatSeconds must be less than leaseSeconds \(value: 10\)/,
+    );
+  });
+
+  it('BAD CONFIG - refuses a node id that cannot be part of a lease owner', () => {
+    const env = { CT3DFLOW__QUEUE__NODE_ID: 'node 1/a' };
+
+    expect(() => loadConfig({ env })).toThrow(/queue\.nodeId.*"node 1\/a"/);
+  });
+});
 
 describe('backoffSeconds', () => {
   it('doubles per attempt, stops at the maximum, and keeps half of it fixed', () => {
