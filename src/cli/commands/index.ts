@@ -7,6 +7,7 @@ import { registerPhantom } from './phantom';
 import { registerSend } from './send';
 import { registerServe } from './serve';
 import { registerStatus } from './status';
+import { registerTrain } from './train';
 
 /**
  * Every subcommand of `ct3dflow`, in the order `--help` lists them. A
@@ -20,4 +21,5 @@ export const commands: Array<(program: Command) => void> = [
   registerInspect,
   registerPhantom,
   registerModel,
+  registerTrain,
 ];
