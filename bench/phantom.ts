@@ -8,7 +8,8 @@
  * 3. Lung HU histograms of normal phantoms against the two real scans in
  *    ../shared/data/real-ct (LIDC-IDRI-0001 with the node's lung
  *    segmentation, COPDGene 64^3 with its reference label map, the phantom
- *    block-averaged to that grid): histogram intersection, percentiles.
+ *    block-averaged to that grid): histogram intersection, percentiles;
+ *    and the Dice overlap of the node's lung segmentation with the truth.
  *
  * Prints one JSON line. The machine may be shared: CPU seconds are the
  * figure to compare with the budget, wall seconds show the contention.
@@ -61,6 +62,16 @@ function percentiles(h: HuHistogram): Record<string, number> {
   return Object.fromEntries([5, 25, 50, 75, 95].map((p) => [`p${p}`, histogramPercentile(h, p)]));
 }
 
+function dice(a: Uint8Array, b: Uint8Array): number {
+  let both = 0;
+  let sum = 0;
+  for (let n = 0; n < a.length; n++) {
+    both += a[n] & b[n];
+    sum += a[n] + b[n];
+  }
+  return (2 * both) / sum;
+}
+
 async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'bench-phantom-'));
   try {
@@ -101,6 +112,7 @@ async function main(): Promise<void> {
     const seeds = [1, 2, 3, 4];
     const versusLidc: number[] = [];
     const versusCopd: number[] = [];
+    const lungDice: number[] = [];
     let phantomHistogram: HuHistogram | undefined;
     for (const seed of seeds) {
       // The LIDC grid: 512 matrix, 2.5 mm slices.
@@ -108,6 +120,7 @@ async function main(): Promise<void> {
       const h = huHistogram(p.volumeHu, p.lungMask);
       phantomHistogram ??= h;
       versusLidc.push(histogramIntersection(h, lidcHistogram));
+      lungDice.push(dice(segmentLungs(p.volumeHu).mask.data, p.lungMask.data));
       const factors = [0, 1].map((d) => Math.round(copdCt.spacingMm[d] / p.volumeHu.spacingMm[d]));
       const f: [number, number, number] = [
         factors[0],
@@ -144,6 +157,7 @@ async function main(): Promise<void> {
         lungHistogramIntersectionVsLidc: versusLidc.map(r3),
         lungHistogramIntersectionVsCopdgene: versusCopd.map(r3),
         meanIntersectionVsLidc: mean(versusLidc),
+        lungMaskDiceSegmentLungsVsTruth: lungDice.map((d) => Math.round(d * 10000) / 10000),
         meanIntersectionVsCopdgene: mean(versusCopd),
         phantomSeed1Percentiles: phantomHistogram ? percentiles(phantomHistogram) : undefined,
         lidcPercentiles: percentiles(lidcHistogram),

@@ -76,9 +76,9 @@ export class Anatomy {
     const dome = (0.36 - 0.1 * this.inspiration) * H;
     this.domeTopMm = [dome + rng.range(10, 22), dome];
     this.mediastinumXMm = rng.range(0, 10);
-    this.lungBaseHu = -905 + 110 * (1 - this.inspiration) + rng.range(-10, 10);
-    this.gradientHu = rng.range(50, 110);
-    this.textureHu = rng.range(14, 26);
+    this.lungBaseHu = -920 + 110 * (1 - this.inspiration) + rng.range(-10, 10);
+    this.gradientHu = rng.range(60, 130);
+    this.textureHu = rng.range(24, 40);
 
     const ac = this.cavityHalfWidthMm;
     const bc = this.cavityHalfDepthMm;
