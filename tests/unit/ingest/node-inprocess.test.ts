@@ -88,6 +88,19 @@ describe('node in process: dcmjs-dimse SCU -> SCP -> disk and database', () => {
     }
   });
 
+  it.each([
+    ['an A-ASSOCIATE-RQ announcing 4 GiB', Buffer.from([0x01, 0, 0xff, 0xff, 0xff, 0xff])],
+    ['bytes that are no PDU at all', Buffer.from('GET / HTTP/1.1\r\n\r\n')],
+  ])('BAD PDU - closes the connection on %s and stays up', async (_what, bytes) => {
+    const socket = connect(node.dicomPort, '127.0.0.1');
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+
+    await closed;
+    expect(await cEcho(peer())).toBe(0x0000);
+  });
+
   it('stores a series, records it, completes it and queues its analysis', async () => {
     const synthetic = writeSyntheticSeries({ dir: join(work, 'series-a'), slices: 6 });
 
