@@ -1,0 +1,20 @@
+/** CT numbers of the phantom's tissues before blur and noise, HU (typical adult values). */
+export const TISSUE_HU = {
+  air: -1000,
+  fat: -95,
+  skin: 20,
+  muscle: 48,
+  blood: 40,
+  liver: 58,
+  spleen: 47,
+  abdomen: 22,
+  gastricFluid: 12,
+  neck: 30,
+  cortex: 720,
+  marrow: 230,
+  disc: 85,
+  csf: 12,
+  cartilage: 115,
+  tableShell: 120,
+  tableFoam: -880,
+} as const;
