@@ -132,6 +132,24 @@ export class FlowTrainer {
     };
   }
 
+  /**
+   * Mean bits per dimension of a held-out pool, dequantized with noise from
+   * a fixed seed so that successive evaluations compare like with like.
+   */
+  evaluate(pool: PatchPool, seed = 1): number {
+    const voxels = pool.patchSize ** 3;
+    const noise = new SeededRandom(seed);
+    const { batchSize } = this.options;
+    let sumLogP = 0;
+    for (let first = 0; first < pool.count; first += batchSize) {
+      const count = Math.min(batchSize, pool.count - first);
+      const patches = pool.data.slice(first * voxels, (first + count) * voxels);
+      const logP = this.logP(dequantize(patches, noise, patches), count);
+      sumLogP += logP.reduce((a, b) => a + b, 0);
+    }
+    return bitsPerDim(sumLogP / pool.count, voxels);
+  }
+
   /** logP per patch (nats, normalized units) without noise or gradients. */
   logP(patches: Float32Array, count: number): Float32Array {
     const p = this.model.config.patchSize;

@@ -46,7 +46,11 @@ describe('FlowTrainer on a toy density', () => {
     const shifted = toyPool(16, 2, 0.25);
 
     const losses: number[] = [];
-    for (let step = 0; step < 80; step++) losses.push(trainer.trainStep(train).loss);
+    losses.push(trainer.trainStep(train).loss);
+    const heldOutBitsBefore = trainer.evaluate(heldOut);
+    expect(trainer.evaluate(heldOut)).toBe(heldOutBitsBefore);
+    for (let step = 1; step < 80; step++) losses.push(trainer.trainStep(train).loss);
+    expect(trainer.evaluate(heldOut)).toBeLessThan(heldOutBitsBefore - 0.1);
 
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.1);

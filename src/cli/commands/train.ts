@@ -19,6 +19,7 @@ interface TrainFlags {
   steps?: number;
   batch?: number;
   patchesPerVolume: number;
+  validation?: string;
   config?: string;
 }
 
@@ -66,6 +67,16 @@ async function train(flags: TrainFlags): Promise<void> {
   });
   log.info('patch pool ready', { patches: pool.count, folder: flags.patches });
 
+  const validation =
+    flags.validation === undefined
+      ? undefined
+      : patchPoolFromNrrdFolder(flags.validation, {
+          patchSize: flow.patchSize,
+          patchesPerVolume: flags.patchesPerVolume,
+          seed: settings.seed + 1000,
+          imaging: config.imaging,
+        });
+
   const checkpointDir = join(flags.out, 'checkpoint');
   const trainer = existsSync(join(checkpointDir, 'trainer.json'))
     ? await FlowTrainer.resume(checkpointDir)
@@ -88,6 +99,9 @@ async function train(flags: TrainFlags): Promise<void> {
     if (report.step % 10 === 0 || report.step === steps) log.info('step', report);
     if (report.step % settings.checkpointEverySteps === 0 || report.step === steps) {
       await trainer.saveCheckpoint(checkpointDir);
+      if (validation !== undefined) {
+        log.info('validation', { step: report.step, bitsPerDim: trainer.evaluate(validation) });
+      }
     }
   }
   await trainer.saveCheckpoint(checkpointDir);
@@ -118,6 +132,10 @@ export function registerTrain(program: Command): void {
       'lung-centred patches drawn from each volume',
       positiveInteger('--patches-per-volume'),
       64,
+    )
+    .option(
+      '--validation <dir>',
+      'folder of held-out normal volumes: mean bits/dim logged at each checkpoint',
     )
     .option('--config <file>', 'configuration file (default config/ct3dflow.json)')
     .action(train);
