@@ -42,8 +42,11 @@ export class AdamState {
   ) {
     for (const [name, variable] of variables) {
       if (!variable.trainable) continue;
-      this.m.set(name, tf.variable(tf.zerosLike(variable), false));
-      this.v.set(name, tf.variable(tf.zerosLike(variable), false));
+      const zeros = tf.zerosLike(variable);
+      this.m.set(name, tf.variable(zeros, false));
+      this.v.set(name, tf.variable(zeros, false));
+      // The variables hold their own reference to the buffer.
+      zeros.dispose();
     }
   }
 
