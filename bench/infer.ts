@@ -19,7 +19,8 @@ import { PRESETS } from '../src/model/architecture';
 import { Glow3D } from '../src/model/glow';
 import { flowCost } from '../src/model/onnx/cost';
 import { exportFlowToOnnx } from '../src/model/onnx/export-flow';
-import { randomFlowWeights, seededRandom } from '../src/model/onnx/random-weights';
+import { randomFlowWeights } from '../src/model/onnx/random-weights';
+import { seededRandom } from '../src/util/seeded-random';
 import { initTrainingBackend } from '../src/training/backend';
 
 const config = PRESETS.cpu;

@@ -8,7 +8,7 @@
  *
  * Needs `npm run build` (it starts dist/cli/main.js) and DCMTK on PATH.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -119,7 +119,12 @@ async function main(): Promise<void> {
   const storescpSeconds: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      // storescp does not fsync: without a `sync` its 150 MB of dirty pages
+      // are written back during the node's next round and slow the node's
+      // fsyncs, so each round starts from a clean page cache (untimed).
+      execFileSync('sync');
       nodeSeconds.push(await timedStorescu('CT3DFLOW', node.dicomPort, files));
+      execFileSync('sync');
       storescpSeconds.push(await timedStorescu('STORESCP', scpPort, files));
     }
   } finally {

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CT_IMAGE_STORAGE, ENHANCED_CT_IMAGE_STORAGE } from './dicom-frames';
-import { seededRandom } from './sampler';
+import { seededRandom } from '../util/seeded-random';
 import { indexToPatient, Vec3, Volume } from './volume';
 
 /**

@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/seeded-random';
 import { copyPatch, PatchError, PatchFlips } from './patches';
 import { Vec3, Volume } from './volume';
 
@@ -6,18 +7,6 @@ import { Vec3, Volume } from './volume';
  * lung voxel drawn uniformly, optionally mirrored, from a seeded generator so
  * a training run can be repeated exactly.
  */
-
-/** mulberry32: a small 32-bit generator, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SamplerOptions {
   sizeVoxels: number;

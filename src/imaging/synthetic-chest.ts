@@ -1,4 +1,4 @@
-import { seededRandom } from './sampler';
+import { seededRandom } from '../util/seeded-random';
 import { makeVolume, Vec3, Volume } from './volume';
 
 /**

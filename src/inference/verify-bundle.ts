@@ -1,6 +1,6 @@
 import { checkFlowWeights, type FlowWeights } from '../model/weights';
 import { loadBundle, loadBundleWeights, type BundleManifest } from '../model/bundle';
-import { seededRandom } from '../model/onnx/random-weights';
+import { seededRandom } from '../util/seeded-random';
 import type { FlowConfig } from '../model/architecture';
 import { FlowInferenceEngine } from './engine';
 import type { Logger } from '../log/logger';

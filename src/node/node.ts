@@ -1,5 +1,6 @@
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +14,7 @@ import { DicomListener } from '../scp/listener';
 import { SeriesCompleter } from '../series/completion';
 import { InstanceIngest } from '../storage/ingest';
 import { InstanceRecorder } from '../storage/instanceRecorder';
-import { INCOMING_DIR } from '../storage/paths';
+import { incomingRelativeDir } from '../storage/paths';
 
 /** The kind and dedupe key of the job an eligible complete series gets. */
 export const ANALYZE_JOB_KIND = 'analyze';
@@ -41,7 +42,7 @@ export interface StartNodeOptions {
 }
 
 /**
- * A crash can leave partly received files in `incoming/`. None of them was
+ * A crash can leave partly received files in this node's `incoming/<nodeId>`. None of them was
  * acknowledged (Success follows the rename), so they are deleted at start.
  */
 async function clearIncoming(dir: string, log: Logger): Promise<void> {
@@ -63,7 +64,8 @@ export async function startNode(
   const dataDir = resolve(config.node.dataDir);
 
   await mkdir(dataDir, { recursive: true });
-  await clearIncoming(join(dataDir, INCOMING_DIR), log);
+  const incomingDir = join(dataDir, incomingRelativeDir(config.queue.nodeId ?? hostname()));
+  await clearIncoming(incomingDir, log);
 
   const db = await openDatabase({
     databaseUrl: config.node.databaseUrl,
@@ -74,6 +76,7 @@ export async function startNode(
 
   const ingest = new InstanceIngest(
     dataDir,
+    incomingDir,
     new InstanceRecorder(db),
     log.child({ component: 'storage' }),
   );
@@ -96,7 +99,7 @@ export async function startNode(
     const dicomPort = await listener.start();
     completer.start();
 
-    http = buildHttpServer({ db, config, ownerId: queue.ownerId });
+    http = buildHttpServer({ db, config, ownerId: queue.ownerId, dicomPort });
     await http.listen({ port: config.node.httpPort, host: config.node.httpHost });
     const httpPort = (http.server.address() as AddressInfo).port;
 

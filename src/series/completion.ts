@@ -62,20 +62,23 @@ export class SeriesCompleter {
     await this.running;
   }
 
-  /** Completes every due series; returns how many it completed. */
-  async completeDue(now = new Date()): Promise<number> {
-    const idleBefore = new Date(now.getTime() - this.config.idleSeconds * 1000);
+  /**
+   * Completes every due series; returns how many it completed. Idle time is
+   * measured on the database clock, which also stamped last_received_at.
+   */
+  async completeDue(): Promise<number> {
     let completed = 0;
 
     for (;;) {
       const done = await this.db.transaction(async (tx) => {
         const { rows } = await tx.query<DueSeries>(
           `SELECT series_instance_uid, generation FROM series
-           WHERE state = 'receiving' AND last_received_at <= $1
+           WHERE state = 'receiving'
+             AND last_received_at <= now() - make_interval(secs => $1)
            ORDER BY last_received_at
            LIMIT $2
            FOR UPDATE SKIP LOCKED`,
-          [idleBefore, BATCH],
+          [this.config.idleSeconds, BATCH],
         );
         for (const row of rows) await this.completeOne(tx, row);
         return rows.length;

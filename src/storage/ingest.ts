@@ -10,7 +10,7 @@ import { fsyncDirectory } from './fsyncDir';
 import { DatasetError, InstanceHeader, parseDatasetHeader } from './header';
 import { InstanceRecorder } from './instanceRecorder';
 import { filePreambleAndMeta } from './part10';
-import { INCOMING_DIR, instanceRelativePath } from './paths';
+import { instanceRelativePath } from './paths';
 import { InvalidUidError } from './uid';
 
 /**
@@ -36,6 +36,8 @@ class Refusal extends Error {
 export class InstanceIngest implements StoreHandler {
   constructor(
     private readonly dataDir: string,
+    /** Absolute; see incomingRelativeDir. */
+    private readonly incomingDir: string,
     private readonly recorder: InstanceRecorder,
     private readonly log: Logger,
   ) {}
@@ -44,7 +46,7 @@ export class InstanceIngest implements StoreHandler {
     if (context.disposition === 'drop') return dropSink(this.log, context);
 
     const file = new DurableFile({
-      incomingDir: join(this.dataDir, INCOMING_DIR),
+      incomingDir: this.incomingDir,
       keepPrefixBytes: HEADER_PREFIX_BYTES,
       leading: filePreambleAndMeta({
         mediaStorageSopClassUid: context.sopClassUid,
@@ -98,7 +100,6 @@ export class InstanceIngest implements StoreHandler {
           callingAeTitle: context.callingAeTitle,
           path,
           sizeBytes: file.sizeBytes,
-          receivedAt: new Date(),
         }),
       ]);
       if (folder.status === 'rejected') {

@@ -13,7 +13,6 @@ export interface InstanceRecord {
   /** Relative to the data folder. */
   path: string;
   sizeBytes: number;
-  receivedAt: Date;
   attributes: InstanceAttributes;
 }
 
@@ -87,6 +86,9 @@ export class InstanceRecorder {
  * again (same SOP Instance UID) only refreshes its row: a re-send is
  * idempotent and does not reopen its series.
  *
+ * Times come from the database's clock (now()), the same clock series
+ * completion reads, so nodes with skewed clocks agree on idle time.
+ *
  * Data-modifying CTEs share one snapshot, so `is_new` comes from the
  * instance INSERT's RETURNING; the foreign key from instances to series
  * is checked at the end of the statement, after the series row exists.
@@ -95,7 +97,7 @@ const RECORD_INSTANCE = `
   WITH new_instance AS (
     INSERT INTO instances (sop_instance_uid, series_instance_uid, sop_class_uid,
                            transfer_syntax_uid, path, size_bytes, received_at, attributes)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+    VALUES ($1, $2, $3, $4, $5, $6, now(), $7::jsonb)
     ON CONFLICT (sop_instance_uid) DO NOTHING
     RETURNING 1
   ),
@@ -103,19 +105,19 @@ const RECORD_INSTANCE = `
   study AS (
     INSERT INTO studies (study_instance_uid, accession_number,
                          first_received_at, last_received_at)
-    VALUES ($9, $10, $7, $7)
+    VALUES ($8, $9, now(), now())
     ON CONFLICT (study_instance_uid) DO UPDATE SET
       accession_number = coalesce(excluded.accession_number, studies.accession_number),
       last_received_at = greatest(studies.last_received_at, excluded.last_received_at)
   ),
   resent AS (
-    UPDATE instances SET received_at = $7, size_bytes = $6, transfer_syntax_uid = $4
+    UPDATE instances SET received_at = now(), size_bytes = $6, transfer_syntax_uid = $4
     WHERE sop_instance_uid = $1 AND (SELECT n FROM is_new) = 0
   )
   INSERT INTO series AS s (series_instance_uid, study_instance_uid, modality, state,
                            instance_count, first_received_at, last_received_at,
                            calling_ae_title)
-  VALUES ($2, $9, $11, 'receiving', 1, $7, $7, $12)
+  VALUES ($2, $8, $10, 'receiving', 1, now(), now(), $11)
   ON CONFLICT (series_instance_uid) DO UPDATE SET
     generation = CASE WHEN (SELECT n FROM is_new) = 1 AND s.state <> 'receiving'
       THEN s.generation + 1 ELSE s.generation END,
@@ -139,7 +141,6 @@ export async function recordInstance(db: Queryable, r: InstanceRecord): Promise<
     r.transferSyntaxUid,
     r.path,
     r.sizeBytes,
-    r.receivedAt,
     JSON.stringify(r.attributes),
     r.studyInstanceUid,
     r.accessionNumber ?? null,

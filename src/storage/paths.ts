@@ -12,8 +12,16 @@ export interface InstanceKey {
 /** Where received instances live, relative to the data folder. */
 export const INSTANCES_DIR = 'instances';
 
-/** Where partly received instances live until they are fsynced and renamed. */
-export const INCOMING_DIR = 'incoming';
+/**
+ * Where this node's partly received instances live until they are fsynced
+ * and renamed: one folder per node, because a node clears its own folder at
+ * start and must not touch another node's partial files on shared storage.
+ * The node id is checked by the config schema (letters, digits, `.`, `-`,
+ * `_`); the same filesystem as `instances/`, so the rename is atomic.
+ */
+export function incomingRelativeDir(nodeId: string): string {
+  return join('incoming', nodeId);
+}
 
 /**
  * `instances/<study>/<series>/<sop>.dcm`, relative to the data folder. Each

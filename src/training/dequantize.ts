@@ -1,5 +1,5 @@
 import { HU_RANGE } from '../model/architecture';
-import type { SeededRandom } from '../model/glow/random';
+import type { SeededRandom } from '../util/seeded-random';
 
 /** One HU step in normalized units (architecture.ts: [-1020, 200] -> 1). */
 export const HU_STEP_NORMALIZED = 1 / HU_RANGE;

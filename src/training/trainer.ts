@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { bitsPerDim, type FlowConfig } from '../model/architecture';
 import { Glow3D } from '../model/glow';
-import { SeededRandom } from '../model/glow/random';
+import { SeededRandom } from '../util/seeded-random';
 import { AdamState, PAPER_ADAM, type AdamOptions } from './adam';
 import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint';
 import { dequantize } from './dequantize';

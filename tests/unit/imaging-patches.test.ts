@@ -9,7 +9,8 @@ import {
   patchBatches,
   patchGrid,
 } from '../../src/imaging/patches';
-import { LungPatchSampler, seededRandom } from '../../src/imaging/sampler';
+import { LungPatchSampler } from '../../src/imaging/sampler';
+import { seededRandom } from '../../src/util/seeded-random';
 import { makeVolume, Vec3, Volume } from '../../src/imaging/volume';
 
 const P = 48;

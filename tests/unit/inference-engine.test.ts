@@ -7,7 +7,8 @@ import Transport from 'winston-transport';
 
 import { bitsPerDim, type FlowConfig } from '../../src/model/architecture';
 import { exportFlowToOnnx } from '../../src/model/onnx/export-flow';
-import { randomFlowWeights, seededRandom } from '../../src/model/onnx/random-weights';
+import { randomFlowWeights } from '../../src/model/onnx/random-weights';
+import { seededRandom } from '../../src/util/seeded-random';
 import { referenceForward } from '../../src/model/onnx/reference-forward';
 import { FlowInferenceEngine, InferenceError } from '../../src/inference/engine';
 import { openBundleEngine } from '../../src/inference/open-bundle-engine';

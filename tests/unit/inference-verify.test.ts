@@ -9,7 +9,7 @@ import { VerifyError } from '../../src/inference/verify-bundle';
 import type { FlowConfig } from '../../src/model/architecture';
 import { createBundle } from '../../src/model/bundle';
 import { Glow3D } from '../../src/model/glow';
-import { seededRandom } from '../../src/model/onnx/random-weights';
+import { seededRandom } from '../../src/util/seeded-random';
 import { saveFlowWeights } from '../../src/model/weights';
 
 const tiny: FlowConfig = { patchSize: 8, levels: 2, stepsPerLevel: 2, couplingWidth: 4 };

@@ -4,7 +4,8 @@ import type { FlowConfig } from '../../src/model/architecture';
 import { FlowInferenceEngine } from '../../src/inference/engine';
 import { exportFlowToOnnx } from '../../src/model/onnx/export-flow';
 import { invconvMatrix } from '../../src/model/onnx/fold';
-import { randomFlowWeights, seededRandom } from '../../src/model/onnx/random-weights';
+import { randomFlowWeights } from '../../src/model/onnx/random-weights';
+import { seededRandom } from '../../src/util/seeded-random';
 import { referenceForward } from '../../src/model/onnx/reference-forward';
 import { WeightsError } from '../../src/model/weights';
 

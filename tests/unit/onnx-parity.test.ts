@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FlowConfig } from '../../src/model/architecture';
 import { Glow3D } from '../../src/model/glow';
 import { exportFlowToOnnx } from '../../src/model/onnx/export-flow';
-import { seededRandom } from '../../src/model/onnx/random-weights';
+import { seededRandom } from '../../src/util/seeded-random';
 import type { FlowWeights } from '../../src/model/weights';
 import { FlowInferenceEngine } from '../../src/inference/engine';
 

@@ -1,3 +1,3 @@
 export { Glow3D, FlowInputError, type FlowOutput } from './glow';
 export { initialFlowWeights, isFixedParameter } from './params';
-export { SeededRandom } from './random';
+export { SeededRandom } from '../../util/seeded-random';

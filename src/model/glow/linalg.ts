@@ -1,4 +1,4 @@
-import type { SeededRandom } from './random';
+import type { SeededRandom } from '../../util/seeded-random';
 
 /**
  * Dense float64 linear algebra for the invertible 1x1x1 convolution

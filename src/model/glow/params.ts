@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { levelShape, type FlowConfig } from '../architecture';
 import { checkFlowWeights, flowParameterShapes, type FlowWeights } from '../weights';
 import { luDecompose, randomOrthogonal } from './linalg';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../../util/seeded-random';
 
 /** Parameters that training leaves fixed (architecture.ts: P and signS). */
 export function isFixedParameter(name: string): boolean {

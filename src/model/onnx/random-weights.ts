@@ -1,17 +1,6 @@
+import { seededRandom } from '../../util/seeded-random';
 import { checkFlowConfig, type FlowConfig } from '../architecture';
 import { flowParameterShapes, type FlowWeights } from '../weights';
-
-/** A small seeded generator (mulberry32), so tests and benches repeat. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);

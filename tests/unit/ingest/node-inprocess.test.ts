@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,7 +190,14 @@ describe('InstanceIngest refusals (real database, real files)', () => {
   };
 
   async function store(bytes: Buffer, sopInstanceUid: string) {
-    const ingest = new InstanceIngest(node.dataDir, new InstanceRecorder(node.db), log);
+    const incomingDir = join(node.dataDir, 'incoming', 'test-node');
+    mkdirSync(incomingDir, { recursive: true });
+    const ingest = new InstanceIngest(
+      node.dataDir,
+      incomingDir,
+      new InstanceRecorder(node.db),
+      log,
+    );
     const sink = ingest.open({ ...context, sopInstanceUid });
     sink.stream.end(bytes);
     return sink.finish();

@@ -1,7 +1,8 @@
 /**
  * A small seeded generator (mulberry32) whose whole state is one 32-bit
  * integer, so a checkpoint can store it and a resumed run draws the same
- * numbers as an uninterrupted one (issue 5: deterministic seeds).
+ * numbers as an uninterrupted one. Training, patch sampling, synthetic test
+ * series and random test weights all draw from it, so a seed repeats a run.
  */
 export class SeededRandom {
   private state: number;
@@ -50,4 +51,10 @@ export class SeededRandom {
     for (let i = 0; i < out.length; i++) out[i] = std * this.normal();
     return out;
   }
+}
+
+/** A uniform [0, 1) draw function over a fresh SeededRandom. */
+export function seededRandom(seed: number): () => number {
+  const random = new SeededRandom(seed);
+  return () => random.uniform();
 }
