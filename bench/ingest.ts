@@ -25,8 +25,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { REPO_ROOT, run, startServe } from '../tests/interop/helpers/nodeProcess';
-import { writeSyntheticSeries } from '../tests/interop/helpers/syntheticCt';
+import { REPO_ROOT, run, startServe } from '../tests/interop/helpers/node-process';
+import { writeSyntheticSeries } from '../tests/interop/helpers/synthetic-ct';
 
 const SLICES = 300;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

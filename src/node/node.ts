@@ -13,7 +13,7 @@ import { JobQueue } from '../queue';
 import { DicomListener } from '../scp/listener';
 import { SeriesCompleter } from '../series/completion';
 import { InstanceIngest } from '../storage/ingest';
-import { InstanceRecorder } from '../storage/instanceRecorder';
+import { InstanceRecorder } from '../storage/instance-recorder';
 import { incomingRelativeDir } from '../storage/paths';
 
 /** The kind and dedupe key of the job an eligible complete series gets. */

@@ -5,10 +5,10 @@ import { log as dimseLog } from 'dcmjs-dimse';
 
 import type { Config } from '../config/schema';
 import type { Logger } from '../log/logger';
-import { Reject } from './associationPolicy';
-import { IngestScp } from './ingestScp';
-import { PduGuard, PduLengthError } from './pduGuard';
-import type { StoreHandler } from './storeHandler';
+import { Reject } from './association-policy';
+import { IngestScp } from './ingest-scp';
+import { PduGuard, PduLengthError } from './pdu-guard';
+import type { StoreHandler } from './store-handler';
 
 /**
  * The DICOM port of the node: one IngestScp per TCP connection, with the

@@ -3,12 +3,12 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import type { Logger } from '../log/logger';
-import type { StoreHandler, StoreRequestContext, StoreSink } from '../scp/storeHandler';
+import type { StoreHandler, StoreRequestContext, StoreSink } from '../scp/store-handler';
 import { StoreOutcome, StoreStatus } from '../scp/statuses';
-import { DurableFile } from './durableFile';
-import { fsyncDirectory } from './fsyncDir';
+import { DurableFile } from './durable-file';
+import { fsyncDirectory } from './fsync-dir';
 import { DatasetError, InstanceHeader, parseDatasetHeader } from './header';
-import { InstanceRecorder } from './instanceRecorder';
+import { InstanceRecorder } from './instance-recorder';
 import { filePreambleAndMeta } from './part10';
 import { instanceRelativePath } from './paths';
 import { InvalidUidError } from './uid';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { instanceRelativePath } from '../../src/storage/paths';
-import { getJson, run, startServe, waitForSeries } from './helpers/nodeProcess';
-import { writeSyntheticSeries } from './helpers/syntheticCt';
+import { getJson, run, startServe, waitForSeries } from './helpers/node-process';
+import { writeSyntheticSeries } from './helpers/synthetic-ct';
 
 jest.setTimeout(300_000);
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { parseDatasetHeader } from '../../src/storage/header';
 import { instanceRelativePath } from '../../src/storage/paths';
 import { realCtDir } from '../helpers/shared';
-import { run, ServeProcess, startServe, waitForSeries } from './helpers/nodeProcess';
-import { writeSyntheticSeries } from './helpers/syntheticCt';
+import { run, ServeProcess, startServe, waitForSeries } from './helpers/node-process';
+import { writeSyntheticSeries } from './helpers/synthetic-ct';
 
 jest.setTimeout(300_000);
 

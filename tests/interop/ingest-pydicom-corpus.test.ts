@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { run, ServeProcess, startServe } from './helpers/nodeProcess';
+import { run, ServeProcess, startServe } from './helpers/node-process';
 
 jest.setTimeout(600_000);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { DatasetError, parseDatasetHeader } from '../../../src/storage/header';
 import { filePreambleAndMeta } from '../../../src/storage/part10';
-import { writeSyntheticSeries } from '../../interop/helpers/syntheticCt';
+import { writeSyntheticSeries } from '../../interop/helpers/synthetic-ct';
 
 interface DcmjsWrite {
   DicomDict: new (meta: Record<string, unknown>) => {

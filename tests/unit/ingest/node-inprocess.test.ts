@@ -11,8 +11,8 @@ import { AssociationError } from '../../../src/scu/association';
 import { cEcho } from '../../../src/scu/echo';
 import { cStoreFiles } from '../../../src/scu/send';
 import { InstanceIngest } from '../../../src/storage/ingest';
-import { InstanceRecorder } from '../../../src/storage/instanceRecorder';
-import { writeSyntheticSeries } from '../../interop/helpers/syntheticCt';
+import { InstanceRecorder } from '../../../src/storage/instance-recorder';
+import { writeSyntheticSeries } from '../../interop/helpers/synthetic-ct';
 
 jest.setTimeout(120_000);
 

@@ -9,7 +9,7 @@ import { startNode } from '../../../src/node/node';
 import { cEcho } from '../../../src/scu/echo';
 import { cStoreFiles } from '../../../src/scu/send';
 import { instanceRelativePath } from '../../../src/storage/paths';
-import { writeSyntheticSeries } from '../../interop/helpers/syntheticCt';
+import { writeSyntheticSeries } from '../../interop/helpers/synthetic-ct';
 
 jest.setTimeout(120_000);
 

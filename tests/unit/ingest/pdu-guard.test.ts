@@ -1,4 +1,4 @@
-import { PduGuard, PduLengthError } from '../../../src/scp/pduGuard';
+import { PduGuard, PduLengthError } from '../../../src/scp/pdu-guard';
 
 function pdu(type: number, length: number): Buffer {
   const bytes = Buffer.alloc(6 + length);

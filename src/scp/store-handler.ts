@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 
-import type { Disposition } from './associationPolicy';
+import type { Disposition } from './association-policy';
 import type { StoreOutcome } from './statuses';
 
 /** What the SCP knows about a C-STORE when its dataset starts to arrive. */

@@ -11,9 +11,9 @@ import {
 
 import type { Config } from '../config/schema';
 import type { Logger } from '../log/logger';
-import { Rejection, checkAeTitles, decideContext, Disposition } from './associationPolicy';
+import { Rejection, checkAeTitles, decideContext, Disposition } from './association-policy';
 import { StoreStatus, errorComment } from './statuses';
-import type { StoreHandler, StoreSink } from './storeHandler';
+import type { StoreHandler, StoreSink } from './store-handler';
 
 type Association = dimseAssociation.Association;
 type PresentationContext = dimseAssociation.PresentationContext;

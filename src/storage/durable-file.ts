@@ -3,7 +3,7 @@ import { FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 
-import { ensureDurableDirectory, fsyncDirectory } from './fsyncDir';
+import { ensureDurableDirectory, fsyncDirectory } from './fsync-dir';
 
 export interface DurableFileOptions {
   /** Folder for the temporary file; on the same filesystem as the target. */
