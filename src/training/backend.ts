@@ -83,7 +83,6 @@ export async function initTrainingBackend(
       skipped.push({ backend: name, reason: (error as Error).message.split('\n')[0] });
     }
   }
-  throw new BackendError(
-    `no TensorFlow.js backend started: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
-  );
+  const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  throw new BackendError(`no TensorFlow.js backend started: ${reasons}`);
 }

@@ -160,7 +160,8 @@ export function registerModel(program: Command): void {
   model
     .command('verify <bundle>')
     .description(
-      'Check manifest and sha256, compare ONNX Runtime with TensorFlow.js logP, check inverse(forward(x))',
+      'Check manifest and sha256, compare ONNX Runtime with TensorFlow.js logP, ' +
+        'check inverse(forward(x))',
     )
     .option(
       '--patches <count>',
