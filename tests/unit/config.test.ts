@@ -57,6 +57,12 @@ describe('config', () => {
     expect(() => loadConfig({ file, env: {} })).toThrow(/series.*idleSecs/);
   });
 
+  it('BAD CONFIG - refuses a node id that is not a safe folder name', () => {
+    const env = { CT3DFLOW__QUEUE__NODE_ID: '..' };
+
+    expect(() => loadConfig({ file: writeConfig('{}'), env })).toThrow(/queue\.nodeId.*"\.\."/);
+  });
+
   it('BAD CONFIG - names a file that is not JSON', () => {
     const file = writeConfig('dicom: {}');
 

@@ -8,14 +8,16 @@ import { z } from 'zod';
 export const queueSection = z
   .object({
     /**
-     * Names this node in lease owners (`<nodeId>:<pid>`). Absent: the host
-     * name. Give each node on a shared PostgreSQL a distinct one.
+     * Names this node in lease owners (`<nodeId>:<pid>`) and its folder of
+     * partial files (`incoming/<nodeId>`), so it must be a safe path part.
+     * Absent: the host name. Give each node on a shared PostgreSQL a
+     * distinct one.
      */
     nodeId: z
       .string()
       .min(1)
       .max(200)
-      .regex(/^[A-Za-z0-9._-]+$/, 'nodeId: letters, digits, dot, dash, underscore')
+      .regex(/^(?!\.+$)[A-Za-z0-9._-]+$/, 'nodeId: letters, digits, dot, dash, underscore')
       .optional(),
     /** How long a claim holds without a heartbeat. */
     leaseSeconds: z.number().positive().default(60),
