@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CT_IMAGE_STORAGE, ENHANCED_CT_IMAGE_STORAGE } from './dicom-frames';
 import { seededRandom } from '../util/seeded-random';
 import { indexToPatient, Vec3, Volume } from './volume';
+import { dcmjsData } from '../dicom/dcmjs';
 
 /**
  * Writes a HU volume as a CT series, classic (one file per slice) or
@@ -30,15 +31,6 @@ export interface CtWriterOptions {
 }
 
 type Dataset = Record<string, unknown>;
-
-interface DcmjsWriter {
-  DicomDict: new (meta: Dataset) => { dict: Dataset; write(): ArrayBuffer };
-  DicomMetaDictionary: { denaturalizeDataset(dataset: Dataset): Dataset };
-}
-
-// dcmjs ships no type declarations; the two calls used are typed above.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dcmjsData = (require('dcmjs') as { data: DcmjsWriter }).data;
 
 /** A UID from a random UUID (PS3.5 B.2: the 2.25 root). */
 export function newUid(): string {

@@ -2,6 +2,7 @@ import { constants, NativeCodecs, Transcoder } from 'dcmjs-codecs';
 
 import { SeriesError } from './series-error';
 import { Vec3 } from './volume';
+import { dcmjsData, dcmjsLog } from '../dicom/dcmjs';
 
 /**
  * One DICOM file to the CT frames it holds, each as HU with its plane
@@ -49,26 +50,6 @@ export interface CtFrame {
 
 type Dataset = Record<string, unknown>;
 
-interface DcmjsLog {
-  setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void;
-  getLogger(name: string): DcmjsLog;
-}
-
-interface DcmjsData {
-  DicomMessage: {
-    readFile(
-      buffer: ArrayBuffer,
-      options?: Record<string, unknown>,
-    ): { dict: Dataset; meta: Dataset };
-  };
-  DicomMetaDictionary: { naturalizeDataset(dict: Dataset): Dataset };
-}
-
-// dcmjs ships no type declarations; the few calls used are typed above.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dcmjs = require('dcmjs') as { data: DcmjsData; log: DcmjsLog };
-const dcmjsData = dcmjs.data;
-
 /**
  * dcmjs writes a console line for every odd VR it repairs (each LIDC file has
  * one: "Invalid vr type ox - using OW"). Commands and tests call this once
@@ -76,8 +57,8 @@ const dcmjsData = dcmjs.data;
  * Files dcmjs cannot repair still fail with a SeriesError.
  */
 export function quietDcmjsWarnings(): void {
-  dcmjs.log.setLevel('error');
-  dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
+  dcmjsLog.setLevel('error');
+  dcmjsLog.getLogger('validation.dcmjs').setLevel('silent');
 }
 
 let codecsReady: Promise<void> | undefined;

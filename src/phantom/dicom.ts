@@ -6,6 +6,7 @@ import { PADDING_HU } from './generate';
 import { PhantomTruth } from './truth';
 import { derivedUid, IMPLEMENTATION_CLASS_UID } from './uids';
 import { GENERATOR_VERSION } from './version';
+import { dcmjsData } from '../dicom/dcmjs';
 
 /** CT Image Storage (PS3.4 B.5) and Explicit VR Little Endian (PS3.5 A.2). */
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -13,21 +14,6 @@ export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const RESCALE_INTERCEPT = -1024;
 
 type Dataset = Record<string, unknown>;
-type DenaturalizedDataset = Record<string, unknown>;
-
-/** The part of dcmjs used here; the package ships no type declarations. */
-interface DcmjsData {
-  data: {
-    DicomMetaDictionary: { denaturalizeDataset(dataset: Dataset): DenaturalizedDataset };
-    DicomDict: new (meta: DenaturalizedDataset) => {
-      dict: DenaturalizedDataset;
-      write(): ArrayBuffer;
-    };
-  };
-}
-// A typed require keeps the declaration local instead of a global ambient module.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dcmjs = require('dcmjs') as DcmjsData;
 
 export interface SeriesUids {
   StudyInstanceUID: string;
@@ -140,7 +126,7 @@ export function writeCtSeries(
 ): string[] {
   mkdirSync(dir, { recursive: true });
   const uids = seriesUids(truth);
-  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const { DicomDict, DicomMetaDictionary } = dcmjsData;
   const shared = DicomMetaDictionary.denaturalizeDataset(sharedHeader(volumeHu, truth, uids));
   const [nx, ny, nz] = volumeHu.dims;
   const sliceSize = nx * ny;

@@ -1,5 +1,5 @@
 import { InstanceAttributes } from '../series/attributes';
-import { dcmjsData } from './dcmjs-data';
+import { dcmjsData } from '../dicom/dcmjs';
 
 /** A received dataset that cannot be parsed or lacks what the node needs. */
 export class DatasetError extends Error {

@@ -8,22 +8,15 @@ import { CT_IMAGE_STORAGE, EXPLICIT_VR_LITTLE_ENDIAN } from '../../src/phantom/d
 import { generatePhantom } from '../../src/phantom/generate';
 import { STUDY_FILES, writeGeneratedStudy } from '../../src/phantom/study';
 import { PhantomTruth } from '../../src/phantom/truth';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dcmjs = require('dcmjs') as {
-  data: {
-    DicomMessage: { readFile(buffer: ArrayBuffer): { meta: object; dict: object } };
-    DicomMetaDictionary: { naturalizeDataset(dict: object): Record<string, unknown> };
-  };
-};
+import { dcmjsData } from '../../src/dicom/dcmjs';
 
 function readDicom(file: string): Record<string, unknown> {
   const bytes = readFileSync(file);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const parsed = dcmjs.data.DicomMessage.readFile(buffer);
+  const parsed = dcmjsData.DicomMessage.readFile(buffer);
   return {
-    ...dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.meta),
-    ...dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict),
+    ...dcmjsData.DicomMetaDictionary.naturalizeDataset(parsed.meta),
+    ...dcmjsData.DicomMetaDictionary.naturalizeDataset(parsed.dict),
   };
 }
 

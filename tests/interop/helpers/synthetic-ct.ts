@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dcmjsData } from '../../../src/dicom/dcmjs';
 
 /**
  * SYNTHETIC CT for tests and the ingest benchmark: a 16-bit axial series
@@ -23,19 +24,6 @@ export interface SyntheticSeriesOptions {
   orientation?: number[];
   firstZMm?: number;
 }
-
-interface DcmjsWrite {
-  DicomDict: new (meta: Record<string, unknown>) => {
-    dict: Record<string, unknown>;
-    write(): ArrayBuffer;
-  };
-  DicomMetaDictionary: {
-    denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown>;
-  };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const data = (require('dcmjs') as { data: DcmjsWrite }).data;
 
 let counter = 0;
 
@@ -102,8 +90,8 @@ export function writeSyntheticSeries(options: SyntheticSeriesOptions): Synthetic
     };
     delete (dataset as { _meta?: unknown })._meta;
 
-    const dict = new data.DicomDict(
-      data.DicomMetaDictionary.denaturalizeDataset({
+    const dict = new dcmjsData.DicomDict(
+      dcmjsData.DicomMetaDictionary.denaturalizeDataset({
         FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
         MediaStorageSOPClassUID: dataset.SOPClassUID,
         MediaStorageSOPInstanceUID: sop,
@@ -111,7 +99,7 @@ export function writeSyntheticSeries(options: SyntheticSeriesOptions): Synthetic
         ImplementationClassUID: '2.25.1',
       }),
     );
-    dict.dict = data.DicomMetaDictionary.denaturalizeDataset(dataset);
+    dict.dict = dcmjsData.DicomMetaDictionary.denaturalizeDataset(dataset);
 
     const file = join(options.dir, `slice-${String(k).padStart(4, '0')}.dcm`);
     writeFileSync(file, Buffer.from(dict.write()));

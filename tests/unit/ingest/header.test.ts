@@ -5,18 +5,7 @@ import { join } from 'node:path';
 import { DatasetError, parseDatasetHeader } from '../../../src/storage/header';
 import { filePreambleAndMeta } from '../../../src/storage/part10';
 import { writeSyntheticSeries } from '../../interop/helpers/synthetic-ct';
-
-interface DcmjsWrite {
-  DicomDict: new (meta: Record<string, unknown>) => {
-    dict: Record<string, unknown>;
-    write(): ArrayBuffer;
-  };
-  DicomMetaDictionary: {
-    denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown>;
-  };
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const data = (require('dcmjs') as { data: DcmjsWrite }).data;
+import { dcmjsData } from '../../../src/dicom/dcmjs';
 
 const work = mkdtempSync(join(tmpdir(), 'ct3dflow-header-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -76,8 +65,8 @@ describe('dataset header parsing', () => {
         PlanePositionSequence: [{ ImagePositionPatient: [0, 0, k] }],
       })),
     };
-    const dict = new data.DicomDict({});
-    dict.dict = data.DicomMetaDictionary.denaturalizeDataset(dataset);
+    const dict = new dcmjsData.DicomDict({});
+    dict.dict = dcmjsData.DicomMetaDictionary.denaturalizeDataset(dataset);
     const part10 = Buffer.from(dict.write());
 
     const header = parseDatasetHeader(datasetOf(part10), '1.2.840.10008.1.2.1');
@@ -95,8 +84,8 @@ describe('dataset header parsing', () => {
   });
 
   it('BAD DATASET - throws DatasetError for a dataset without SOPInstanceUID', () => {
-    const dict = new data.DicomDict({});
-    dict.dict = data.DicomMetaDictionary.denaturalizeDataset({
+    const dict = new dcmjsData.DicomDict({});
+    dict.dict = dcmjsData.DicomMetaDictionary.denaturalizeDataset({
       SOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
       Modality: 'CT',
     });
