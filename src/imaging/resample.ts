@@ -201,13 +201,7 @@ export function resampleLinear(
   let data = resampleRows(source.data, [nI, nJ, nK], mI, taps[0], outsideValue);
   data = resampleAxis(data, [mI, nJ, nK], 1, mJ, taps[1], outsideValue);
   data = resampleAxis(data, [mI, mJ, nK], 2, mK, taps[2], outsideValue);
-  return makeVolume(
-    data,
-    [...target.dims],
-    [...target.spacingMm],
-    [...target.originMm],
-    [...target.direction],
-  );
+  return volumeOnGrid(data, target);
 }
 
 /** Nearest-neighbour resampling for masks and labels; outside voxels are 0. */
@@ -241,6 +235,11 @@ export function resampleNearest<T extends VoxelArray>(
       }
     }
   }
+  return volumeOnGrid(data, target);
+}
+
+/** Wraps resampled data in a volume with its own copy of the target geometry. */
+function volumeOnGrid<T extends VoxelArray>(data: T, target: GridGeometry): Volume<T> {
   return makeVolume(
     data,
     [...target.dims],

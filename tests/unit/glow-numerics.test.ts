@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { huToNormalized, PRESETS, type FlowConfig } from '../../src/model/architecture';
 import { Glow3D } from '../../src/model/glow';
-import { logAbsDeterminant } from '../../src/model/glow/linalg';
+import { logAbsDeterminant } from '../../src/model/linalg';
 import { invConvMatrix } from '../../src/model/glow/steps';
 import { randomFlowWeights } from '../../src/model/onnx/random-weights';
 import { initTrainingBackend } from '../../src/training/backend';

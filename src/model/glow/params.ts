@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { levelShape, type FlowConfig } from '../architecture';
 import { checkFlowWeights, flowParameterShapes, type FlowWeights } from '../weights';
-import { luDecompose, randomOrthogonal } from './linalg';
+import { luDecompose, randomOrthogonal } from '../linalg';
 import { SeededRandom } from '../../util/seeded-random';
 
 /** Parameters that training leaves fixed (architecture.ts: P and signS). */

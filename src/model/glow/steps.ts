@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { addChannelBias, matMul2d, scaleChannels } from './channel-ops';
-import { invert } from './linalg';
+import { invert } from '../linalg';
 import type { FlowVariables } from './params';
 import {
   concatChannels,

@@ -1,3 +1,4 @@
+import { multiply } from '../linalg';
 import { requireTensor, type FlowWeights } from '../weights';
 
 /**
@@ -34,19 +35,7 @@ export function invconvMatrix(
       if (col === row) upperS[at] = signS[row] * Math.exp(logS[row]);
     }
   }
-  return matMul(Float64Array.from(permutation), matMul(lowerUnit, upperS, channels), channels);
-}
-
-function matMul(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const product = new Float64Array(n * n);
-  for (let row = 0; row < n; row++) {
-    for (let inner = 0; inner < n; inner++) {
-      const left = a[row * n + inner];
-      if (left === 0) continue;
-      for (let col = 0; col < n; col++) product[row * n + col] += left * b[inner * n + col];
-    }
-  }
-  return product;
+  return multiply(Float64Array.from(permutation), multiply(lowerUnit, upperS, channels), channels);
 }
 
 /**

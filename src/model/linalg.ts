@@ -1,8 +1,9 @@
-import type { SeededRandom } from '../../util/seeded-random';
+import type { SeededRandom } from '../util/seeded-random';
 
 /**
  * Dense float64 linear algebra for the invertible 1x1x1 convolution
- * (METHOD.md section 2): TensorFlow.js has no inverse or determinant, so the
+ * (METHOD.md section 2), shared by the TensorFlow.js model and the ONNX
+ * exporter. TensorFlow.js has no inverse or determinant, so the
  * LU factors are made here at initialization and W is inverted here for the
  * (gradient-free) inverse pass. Matrices are row-major n x n Float64Arrays.
  */
